@@ -1,0 +1,79 @@
+#include "core/resource.h"
+
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "core/handle_table.h"
+
+static size_t live_resources; /* atomic */
+
+static void resource_destroy(struct xm_object *object)
+{
+    struct xm_resource *resource = xm_resource_from_object(object);
+
+    xm_memory_unref(resource->memory);
+    free(resource);
+    __atomic_fetch_sub(&live_resources, 1, __ATOMIC_RELAXED);
+}
+
+static const struct xm_object_ops resource_ops = {
+    .destroy = resource_destroy,
+};
+
+static HRESULT write_initial_data(struct xm_resource *resource, const D3D11_SUBRESOURCE_DATA *data)
+{
+    uint32_t count = resource->desc.mip_levels * resource->desc.array_size;
+
+    for (uint32_t i = 0; i < count; i++) {
+        struct xm_subresource sub;
+        struct xm_box box;
+        HRESULT hr;
+
+        xm_layout_subresource(&resource->layout, &resource->desc, i, &sub);
+        xm_box_resolve(&sub, NULL, &box);
+        hr = resource->memory->ops->write(resource->memory, &resource->layout, &sub, &box, data[i].pSysMem,
+                                          data[i].SysMemPitch ? data[i].SysMemPitch : sub.row_pitch,
+                                          data[i].SysMemSlicePitch ? data[i].SysMemSlicePitch : sub.depth_pitch);
+        if (FAILED(hr))
+            return hr;
+    }
+    return S_OK;
+}
+
+HRESULT xm_resource_create(const struct xm_resource_desc *desc, const struct xm_backend_ops *backend,
+                           const D3D11_SUBRESOURCE_DATA *initial_data, struct xm_resource **out)
+{
+    bool kmt = desc->misc_flags & (D3D11_RESOURCE_MISC_SHARED | D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX);
+    bool nt = desc->misc_flags & D3D11_RESOURCE_MISC_SHARED_NTHANDLE;
+    struct xm_resource *resource;
+    HRESULT hr;
+
+    resource = calloc(1, sizeof(*resource));
+    if (!resource)
+        return xm_error(E_OUTOFMEMORY, "out of memory for a resource");
+    xm_object_init(&resource->base, XM_OBJECT_RESOURCE, &resource_ops);
+    resource->desc = *desc;
+    xm_layout_init(&resource->layout, desc);
+    hr = backend->memory_create(desc, &resource->layout, kmt || nt, &resource->memory);
+    if (FAILED(hr)) {
+        free(resource);
+        return hr;
+    }
+    __atomic_fetch_add(&live_resources, 1, __ATOMIC_RELAXED);
+    if (initial_data && FAILED(hr = write_initial_data(resource, initial_data))) {
+        xm_resource_unref(resource);
+        return hr;
+    }
+    /* An NT-handle resource is exported only through CreateSharedHandle. */
+    if (kmt && !nt && FAILED(hr = xm_kmt_register(&resource->base))) {
+        xm_resource_unref(resource);
+        return hr;
+    }
+    *out = resource;
+    return S_OK;
+}
+
+size_t xm_resource_live_count(void)
+{
+    return __atomic_load_n(&live_resources, __ATOMIC_RELAXED);
+}
