@@ -239,7 +239,6 @@ typedef struct IUnknown IUnknown;
 
 EXTMEM_API extern const IID IID_IUnknown;
 
-
 #if defined(__cplusplus) && !defined(CINTERFACE)
 struct IUnknown {
     virtual HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppvObject) = 0;
