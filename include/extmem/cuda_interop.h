@@ -313,6 +313,11 @@ typedef struct CUstream_st *cudaStream_t;
 typedef struct CUexternalMemory_st *cudaExternalMemory_t;
 typedef struct CUexternalSemaphore_st *cudaExternalSemaphore_t;
 
+/* CUDA's special stream handles: the legacy default stream and the
+ * per-thread default stream. */
+#define cudaStreamLegacy ((cudaStream_t)0x1)
+#define cudaStreamPerThread ((cudaStream_t)0x2)
+
 typedef struct cudaChannelFormatDesc {
     int x; /* bits of each component */
     int y;
@@ -552,9 +557,10 @@ EXTMEM_API cudaError_t extmemDestroyExternalSemaphore(cudaExternalSemaphore_t ex
  * GPU (device pointers are host pointers; every memcpy kind is a plain copy,
  * "async" calls complete in stream order), device memory on the cuda
  * backend. Pointers and arrays come from the calls above or from extmemMalloc.
- * Errors, unless stated: cudaErrorInvalidValue for bad arguments,
- * cudaErrorInvalidDevicePointer for a pointer extmem did not hand out,
- * cudaErrorInvalidResourceHandle for a bad array or stream. */
+ * Errors, unless stated: cudaErrorInvalidValue for bad arguments and for a
+ * device pointer or range outside what extmem handed out (extmemFree of such
+ * a pointer: cudaErrorInvalidDevicePointer), cudaErrorInvalidResourceHandle
+ * for a bad array or stream. */
 
 /* Ownership: the caller frees *devPtr with extmemFree.
  * Errors: cudaErrorMemoryAllocation. */

@@ -185,6 +185,19 @@ cudaError_t xm_allocation_check_range(const void *ptr, uint64_t size, bool write
     return error;
 }
 
+bool xm_allocation_contains(const void *ptr)
+{
+    const uint8_t *p = ptr;
+    bool inside;
+    size_t at;
+
+    pthread_mutex_lock(&registry_lock);
+    at = upper_bound(p);
+    inside = at > 0 && p < linear[at - 1].ptr + linear[at - 1].size;
+    pthread_mutex_unlock(&registry_lock);
+    return inside;
+}
+
 struct cudaArray *xm_array_check(cudaArray_const_t array, const char *what)
 {
     void *owner;

@@ -87,6 +87,14 @@ void xm_allocation_release(struct xm_allocation *allocation);
  * cudaSuccess or records and returns cudaErrorInvalidValue. */
 cudaError_t xm_allocation_check_range(const void *ptr, uint64_t size, bool write, const char *what);
 
+/* Whether ptr lies inside linear memory extmem handed out; records nothing. */
+bool xm_allocation_contains(const void *ptr);
+
+/* Checks that stream is the default stream (NULL, cudaStreamLegacy,
+ * cudaStreamPerThread) or a live stream this process created; records
+ * cudaErrorInvalidResourceHandle otherwise. */
+cudaError_t xm_stream_check(cudaStream_t stream, const char *call);
+
 /* Checks that array is a live level array of a mapped mipmapped array.
  * Returns it or NULL (with cudaErrorInvalidResourceHandle recorded). */
 struct cudaArray *xm_array_check(cudaArray_const_t array, const char *what);
