@@ -39,7 +39,7 @@ static HRESULT STDMETHODCALLTYPE d3d11_context_QueryInterface(ID3D11DeviceContex
         *out = iface;
         return S_OK;
     }
-    return E_NOINTERFACE;
+    return xm_error(E_NOINTERFACE, "QueryInterface: the device context does not implement the interface asked for");
 }
 
 /* The immediate context lives inside its device and shares its count. */

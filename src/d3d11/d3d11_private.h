@@ -69,6 +69,11 @@ HRESULT d3d11_resource_create(struct d3d11_device *device, struct xm_resource *r
 
 void d3d11_context_init(struct d3d11_context *context, struct d3d11_device *device);
 
+/* Turns a DXGI access mask (DXGI_SHARED_RESOURCE_READ / _WRITE, or
+ * GENERIC_ALL) into XM_ACCESS_* bits. Memory cannot be write-only, so write
+ * access includes reading. False for 0 or unknown bits. */
+bool d3d11_access_from_dxgi(DWORD dxgi_access, uint32_t *access);
+
 /* The current process's pseudo-handle, as GetCurrentProcess returns it. */
 #define XM_CURRENT_PROCESS ((HANDLE)(intptr_t)-1)
 

@@ -42,7 +42,7 @@ static HRESULT STDMETHODCALLTYPE d3d11_device_QueryInterface(ID3D11Device5 *ifac
         return S_OK;
     }
     *out = NULL;
-    return E_NOINTERFACE;
+    return xm_error(E_NOINTERFACE, "QueryInterface: the device does not implement the interface asked for");
 }
 
 static ULONG STDMETHODCALLTYPE d3d11_device_AddRef(ID3D11Device5 *iface)
@@ -203,6 +203,8 @@ static HRESULT STDMETHODCALLTYPE d3d11_device_CreateBuffer(ID3D11Device5 *iface,
     struct xm_resource_desc desc;
     HRESULT hr;
 
+    if (ppBuffer)
+        *ppBuffer = NULL;
     if (!pDesc)
         return xm_error(E_INVALIDARG, "CreateBuffer: pDesc is NULL");
     desc = (struct xm_resource_desc){
@@ -240,6 +242,8 @@ static HRESULT STDMETHODCALLTYPE d3d11_device_CreateTexture1D(ID3D11Device5 *ifa
     struct xm_resource_desc desc;
     HRESULT hr;
 
+    if (ppTexture1D)
+        *ppTexture1D = NULL;
     if (!pDesc)
         return xm_error(E_INVALIDARG, "CreateTexture1D: pDesc is NULL");
     desc = (struct xm_resource_desc){
@@ -272,6 +276,8 @@ static HRESULT STDMETHODCALLTYPE d3d11_device_CreateTexture2D(ID3D11Device5 *ifa
     struct xm_resource_desc desc;
     HRESULT hr;
 
+    if (ppTexture2D)
+        *ppTexture2D = NULL;
     if (!pDesc)
         return xm_error(E_INVALIDARG, "CreateTexture2D: pDesc is NULL");
     desc = (struct xm_resource_desc){
@@ -309,6 +315,8 @@ static HRESULT STDMETHODCALLTYPE d3d11_device_CreateTexture3D(ID3D11Device5 *ifa
     struct xm_resource_desc desc;
     HRESULT hr;
 
+    if (ppTexture3D)
+        *ppTexture3D = NULL;
     if (!pDesc)
         return xm_error(E_INVALIDARG, "CreateTexture3D: pDesc is NULL");
     desc = (struct xm_resource_desc){
@@ -439,7 +447,7 @@ static HRESULT STDMETHODCALLTYPE d3d11_device_OpenSharedResourceByName(ID3D11Dev
     struct d3d11_device *device = impl_from_ID3D11Device5(iface);
     struct xm_object *object;
     enum xm_lookup result;
-    uint32_t access, wanted = 0;
+    uint32_t access, wanted;
 
     if (!ppResource || !returnedInterface)
         return xm_error(E_INVALIDARG, "OpenSharedResourceByName: ppResource or returnedInterface is NULL");
@@ -448,15 +456,9 @@ static HRESULT STDMETHODCALLTYPE d3d11_device_OpenSharedResourceByName(ID3D11Dev
         return xm_error(E_INVALIDARG, "OpenSharedResourceByName: lpName is NULL");
     if (!xm_name_is_valid(lpName))
         return E_INVALIDARG;
-    if (dwDesiredAccess & ~(DXGI_SHARED_RESOURCE_READ | DXGI_SHARED_RESOURCE_WRITE))
-        return xm_error(E_INVALIDARG, "OpenSharedResourceByName: dwDesiredAccess 0x%x holds unknown bits",
-                        (unsigned)dwDesiredAccess);
-    if (!dwDesiredAccess)
-        return xm_error(E_INVALIDARG, "OpenSharedResourceByName: dwDesiredAccess is 0");
-    if (dwDesiredAccess & DXGI_SHARED_RESOURCE_READ)
-        wanted |= XM_ACCESS_READ;
-    if (dwDesiredAccess & DXGI_SHARED_RESOURCE_WRITE)
-        wanted |= XM_ACCESS_ALL;
+    if (!d3d11_access_from_dxgi(dwDesiredAccess, &wanted))
+        return xm_error(E_INVALIDARG, "OpenSharedResourceByName: dwDesiredAccess 0x%x is not a combination of "
+                        "DXGI_SHARED_RESOURCE_READ and DXGI_SHARED_RESOURCE_WRITE", (unsigned)dwDesiredAccess);
     result = xm_name_open(lpName, XM_OBJECT_RESOURCE, &object, &access);
     if (result != XM_LOOKUP_OK)
         return lookup_failure(result, "OpenSharedResourceByName: the name");

@@ -53,7 +53,8 @@ static HRESULT resource_query_interface(struct d3d11_resource *object, REFIID ri
              IsEqualGUID(riid, &IID_IDXGIResource) || IsEqualGUID(riid, &IID_IDXGIResource1))
         *out = &object->IDXGIResource1_iface;
     else
-        return E_NOINTERFACE;
+        return xm_error(E_NOINTERFACE, "QueryInterface: a %s does not implement the interface asked for",
+                        object->resource->desc.dimension == D3D11_RESOURCE_DIMENSION_BUFFER ? "buffer" : "texture");
     __atomic_add_fetch(&object->refcount, 1, __ATOMIC_RELAXED);
     return S_OK;
 }
@@ -316,18 +317,9 @@ static HRESULT STDMETHODCALLTYPE dxgi_resource_CreateSharedHandle(IDXGIResource1
     if (!(resource->desc.misc_flags & D3D11_RESOURCE_MISC_SHARED_NTHANDLE))
         return xm_error(DXGI_ERROR_INVALID_CALL, "CreateSharedHandle: the resource was created without "
                         "D3D11_RESOURCE_MISC_SHARED_NTHANDLE");
-    if (dwAccess == GENERIC_ALL) {
-        access = XM_ACCESS_ALL;
-    } else {
-        if (!dwAccess || (dwAccess & ~(DXGI_SHARED_RESOURCE_READ | DXGI_SHARED_RESOURCE_WRITE)))
-            return xm_error(DXGI_ERROR_INVALID_CALL, "CreateSharedHandle: dwAccess 0x%x is not a combination of "
-                            "DXGI_SHARED_RESOURCE_READ and DXGI_SHARED_RESOURCE_WRITE", (unsigned)dwAccess);
-        if (dwAccess & DXGI_SHARED_RESOURCE_READ)
-            access |= XM_ACCESS_READ;
-        /* Memory cannot be write-only: write access includes reading. */
-        if (dwAccess & DXGI_SHARED_RESOURCE_WRITE)
-            access |= XM_ACCESS_ALL;
-    }
+    if (!d3d11_access_from_dxgi(dwAccess, &access))
+        return xm_error(DXGI_ERROR_INVALID_CALL, "CreateSharedHandle: dwAccess 0x%x is not a combination of "
+                        "DXGI_SHARED_RESOURCE_READ and DXGI_SHARED_RESOURCE_WRITE", (unsigned)dwAccess);
     if (access & ~object->access)
         return xm_error(E_ACCESSDENIED, "CreateSharedHandle: this object was opened read-only");
     if (lpName && !xm_name_is_valid(lpName))
@@ -361,6 +353,22 @@ static const struct IDXGIResource1Vtbl dxgi_resource_vtbl = {
 };
 
 /* ---- creation and checked casts ---------------------------------------- */
+
+bool d3d11_access_from_dxgi(DWORD dxgi_access, uint32_t *access)
+{
+    if (dxgi_access == GENERIC_ALL) {
+        *access = XM_ACCESS_ALL;
+        return true;
+    }
+    if (!dxgi_access || (dxgi_access & ~(DXGI_SHARED_RESOURCE_READ | DXGI_SHARED_RESOURCE_WRITE)))
+        return false;
+    *access = 0;
+    if (dxgi_access & DXGI_SHARED_RESOURCE_READ)
+        *access |= XM_ACCESS_READ;
+    if (dxgi_access & DXGI_SHARED_RESOURCE_WRITE)
+        *access |= XM_ACCESS_ALL;
+    return true;
+}
 
 HRESULT d3d11_resource_create(struct d3d11_device *device, struct xm_resource *resource, uint32_t access,
                               REFIID riid, void **out)

@@ -36,6 +36,9 @@ EXTMEM_API DWORD WINAPI GetCurrentProcessId(void)
 
 EXTMEM_API BOOL WINAPI CloseHandle(HANDLE hObject)
 {
+    /* Win32: closing the current-process pseudo-handle does nothing. */
+    if (hObject == XM_CURRENT_PROCESS)
+        return TRUE;
     if (xm_handle_close(hObject))
         return TRUE;
     last_error = ERROR_INVALID_HANDLE;
@@ -48,47 +51,52 @@ static bool is_current_process(HANDLE process)
     return process == XM_CURRENT_PROCESS;
 }
 
+/* Win32: with DUPLICATE_CLOSE_SOURCE the source handle is closed "regardless
+ * of any error status returned", once the source process is known. */
+static BOOL duplicate_failed(DWORD error, HANDLE source, bool close_source)
+{
+    if (close_source)
+        xm_handle_close(source);
+    last_error = error;
+    return FALSE;
+}
+
 EXTMEM_API BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
                                        HANDLE hTargetProcessHandle, HANDLE *lpTargetHandle, DWORD dwDesiredAccess,
                                        BOOL bInheritHandle, DWORD dwOptions)
 {
+    bool close_source = dwOptions & DUPLICATE_CLOSE_SOURCE;
     uint32_t access = 0;
     DWORD error;
 
     (void)bInheritHandle;
     if (lpTargetHandle)
         *lpTargetHandle = NULL;
-    if (dwOptions & ~(DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS)) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return xm_error(FALSE, "DuplicateHandle: unknown dwOptions 0x%x", (unsigned)dwOptions);
-    }
-    if (!is_current_process(hSourceProcessHandle) || !is_current_process(hTargetProcessHandle)) {
+    if (!is_current_process(hSourceProcessHandle)) {
         last_error = ERROR_INVALID_HANDLE;
         return xm_error(FALSE, "DuplicateHandle: only the current process (GetCurrentProcess()) is supported");
     }
+    if (dwOptions & ~(DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS)) {
+        xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: unknown dwOptions 0x%x", (unsigned)dwOptions);
+        return duplicate_failed(ERROR_INVALID_PARAMETER, hSourceHandle, close_source);
+    }
+    if (!is_current_process(hTargetProcessHandle)) {
+        xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: only the current process (GetCurrentProcess()) "
+                             "is supported as the target");
+        return duplicate_failed(ERROR_INVALID_HANDLE, hSourceHandle, close_source);
+    }
     if (!lpTargetHandle) {
-        last_error = ERROR_INVALID_PARAMETER;
-        return xm_error(FALSE, "DuplicateHandle: lpTargetHandle is NULL");
+        xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: lpTargetHandle is NULL");
+        return duplicate_failed(ERROR_INVALID_PARAMETER, hSourceHandle, close_source);
     }
-    if (!(dwOptions & DUPLICATE_SAME_ACCESS)) {
-        if (dwDesiredAccess == GENERIC_ALL)
-            access = XM_ACCESS_ALL;
-        else if (!dwDesiredAccess || (dwDesiredAccess & ~(DXGI_SHARED_RESOURCE_READ | DXGI_SHARED_RESOURCE_WRITE))) {
-            last_error = ERROR_INVALID_PARAMETER;
-            return xm_error(FALSE, "DuplicateHandle: dwDesiredAccess 0x%x is not a combination of "
-                            "DXGI_SHARED_RESOURCE_READ and DXGI_SHARED_RESOURCE_WRITE", (unsigned)dwDesiredAccess);
-        } else {
-            if (dwDesiredAccess & DXGI_SHARED_RESOURCE_READ)
-                access |= XM_ACCESS_READ;
-            if (dwDesiredAccess & DXGI_SHARED_RESOURCE_WRITE)
-                access |= XM_ACCESS_ALL;
-        }
+    if (!(dwOptions & DUPLICATE_SAME_ACCESS) && !d3d11_access_from_dxgi(dwDesiredAccess, &access)) {
+        xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: dwDesiredAccess 0x%x is not a combination of "
+                             "DXGI_SHARED_RESOURCE_READ and DXGI_SHARED_RESOURCE_WRITE", (unsigned)dwDesiredAccess);
+        return duplicate_failed(ERROR_INVALID_PARAMETER, hSourceHandle, close_source);
     }
-    error = xm_handle_duplicate(hSourceHandle, access, dwOptions & DUPLICATE_SAME_ACCESS,
-                                dwOptions & DUPLICATE_CLOSE_SOURCE, lpTargetHandle);
-    if (error != ERROR_SUCCESS) {
-        last_error = error;
-        return FALSE;
-    }
+    error = xm_handle_duplicate(hSourceHandle, access, dwOptions & DUPLICATE_SAME_ACCESS, close_source,
+                                lpTargetHandle);
+    if (error != ERROR_SUCCESS)
+        return duplicate_failed(error, hSourceHandle, close_source);
     return TRUE;
 }
