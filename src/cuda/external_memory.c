@@ -122,7 +122,7 @@ EXTMEM_API cudaError_t extmemImportExternalMemory(cudaExternalMemory_t *extMem_o
                                                   const cudaExternalMemoryHandleDesc *desc)
 {
     struct CUexternalMemory_st *import;
-    struct xm_resource *resource;
+    struct xm_resource *resource = NULL;
     uint32_t access = 0;
     cudaError_t error;
 

@@ -595,7 +595,7 @@ EXTMEM_API cudaError_t extmemArrayGetInfo(struct cudaChannelFormatDesc *desc, st
 
 static cudaError_t memcpy_1d(const char *call, void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
 {
-    enum side dst_side, src_side;
+    enum side dst_side = SIDE_HOST, src_side = SIDE_HOST;
     cudaError_t error = decode_kind(call, kind, &dst_side, &src_side);
 
     if (error != cudaSuccess)
@@ -632,7 +632,7 @@ EXTMEM_API cudaError_t extmemMemcpyAsync(void *dst, const void *src, size_t coun
 static cudaError_t memcpy_2d(const char *call, void *dst, size_t dpitch, const void *src, size_t spitch,
                              size_t width, size_t height, enum cudaMemcpyKind kind)
 {
-    enum side dst_side, src_side;
+    enum side dst_side = SIDE_HOST, src_side = SIDE_HOST;
     struct box dst_box, src_box;
     cudaError_t error = decode_kind(call, kind, &dst_side, &src_side);
 
@@ -672,10 +672,10 @@ static cudaError_t memcpy_2d_to_array(const char *call, cudaArray_t dst, size_t 
                                       const void *src, size_t spitch, size_t width, size_t height,
                                       enum cudaMemcpyKind kind)
 {
-    enum side dst_side, src_side;
+    enum side dst_side = SIDE_HOST, src_side = SIDE_HOST;
     struct cudaArray *array;
     struct box dst_box, src_box;
-    uint64_t x, w;
+    uint64_t x = 0, w = 0;
     cudaError_t error = decode_kind(call, kind, &dst_side, &src_side);
 
     if (error == cudaSuccess)
@@ -722,10 +722,10 @@ static cudaError_t memcpy_2d_from_array(const char *call, void *dst, size_t dpit
                                         size_t wOffset, size_t hOffset, size_t width, size_t height,
                                         enum cudaMemcpyKind kind)
 {
-    enum side dst_side, src_side;
+    enum side dst_side = SIDE_HOST, src_side = SIDE_HOST;
     struct cudaArray *array;
     struct box dst_box, src_box;
-    uint64_t x, w;
+    uint64_t x = 0, w = 0;
     cudaError_t error = decode_kind(call, kind, &dst_side, &src_side);
 
     if (error == cudaSuccess)
@@ -774,10 +774,10 @@ EXTMEM_API cudaError_t extmemMemcpy2DArrayToArray(cudaArray_t dst, size_t wOffse
                                                   size_t width, size_t height, enum cudaMemcpyKind kind)
 {
     static const char call[] = "cudaMemcpy2DArrayToArray";
-    enum side dst_side, src_side;
+    enum side dst_side = SIDE_HOST, src_side = SIDE_HOST;
     struct cudaArray *dst_array, *src_array;
     struct box dst_box, src_box;
-    uint64_t dst_x, src_x, w;
+    uint64_t dst_x = 0, src_x = 0, w = 0;
     cudaError_t error = decode_kind(call, kind, &dst_side, &src_side);
 
     if (error == cudaSuccess)
@@ -859,7 +859,7 @@ static cudaError_t check_3d_region(const char *call, const char *what, const str
 
 static cudaError_t memcpy_3d(const char *call, const struct cudaMemcpy3DParms *p)
 {
-    enum side dst_side, src_side;
+    enum side dst_side = SIDE_HOST, src_side = SIDE_HOST;
     struct cudaArray *dst_array, *src_array;
     struct box dst_box, src_box;
     uint64_t element_size = 1, row_bytes;
