@@ -2,7 +2,7 @@
  * Memory backends: where a resource's bytes live.
  *
  *   host  memfd pages, mapped in this process (the default with no GPU)
- *   cuda  GPU memory through CUDA's virtual memory management (later)
+ *   cuda  GPU memory through CUDA's virtual memory management (backend/cuda.c)
  *
  * A backend is a const ops table chosen once per process from a
  * {name, ops} list; EXTMEM_BACKEND=host|cuda overrides the automatic
@@ -87,5 +87,8 @@ const struct xm_backend_ops *xm_backend_host(void);
 const struct xm_backend_ops *xm_backend_find(const char *name);
 
 extern const struct xm_backend_ops xm_host_backend_ops;
+#ifdef EXTMEM_HAVE_CUDA_BACKEND
+extern const struct xm_backend_ops xm_cuda_backend_ops; /* backend/cuda.c */
+#endif
 
 #endif

@@ -1,0 +1,412 @@
+/*
+ * The cuda backend: resources in GPU memory, allocated through CUDA's
+ * virtual memory management (VMM) so that they can leave the process as a
+ * POSIX fd.
+ *
+ * Every allocation is a cuMemCreate handle exported as an fd
+ * (CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR), mapped read-write at a
+ * reserved address in this process. cuImportExternalMemory accepts that fd
+ * as CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD (measured on the H100,
+ * docs/DESIGN.md §2), which is how the import side maps it.
+ *
+ * Buffers are linear: byte i of the buffer is byte i of the allocation.
+ *
+ * Textures are stored the way a CUDA mipmapped array mapped on the memory
+ * lays them out, which is CUDA's own tiled layout, not a linear one. An
+ * importer maps the memory with the resource's description and must see
+ * the texels the producer wrote, so the producer writes and reads them
+ * through the same view: at creation the allocation is imported again
+ * (a dup of its own fd) and mapped as a mipmapped array with the
+ * resource's format, extent, levels and array flags, and every texel moves
+ * through cuMemcpy3D into or out of that array's levels. The memory a
+ * texture needs is what cuMipmappedArrayGetMemoryRequirements says for
+ * such an array, which can be more than its tightly packed size.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "backend/cuda_driver.h"
+#include "core/error.h"
+#include "core/format.h"
+
+struct cuda_memory {
+    CUmemGenericAllocationHandle handle;
+    CUdeviceptr address;            /* the whole allocation, read-write on the device */
+    CUexternalMemory view_import;   /* textures: the allocation imported again */
+    CUmipmappedArray view;          /* textures: the resource's mipmapped array on it */
+    CUarray levels[XM_MAX_MIP_LEVELS];
+    uint32_t level_count;           /* 0 for buffers */
+    bool volume;                    /* a 3D texture: z is depth, not the array slice */
+};
+
+static HRESULT cuda_fail(CUresult result, const char *file, int line, const char *what)
+{
+    xm_set_error_message(file, line, "%s failed: %s", what, xm_cuda_result_name(result));
+    return result == CUDA_ERROR_OUT_OF_MEMORY ? E_OUTOFMEMORY : E_FAIL;
+}
+#define CUDA_CHECK(call)                                                         \
+    do {                                                                         \
+        CUresult check_result_ = (call);                                         \
+        if (check_result_ != CUDA_SUCCESS) {                                     \
+            hr = cuda_fail(check_result_, __FILE__, __LINE__, #call);            \
+            goto fail;                                                           \
+        }                                                                        \
+    } while (0)
+
+static const struct xm_cuda_driver *driver_or_error(void)
+{
+    char why[200];
+    const struct xm_cuda_driver *drv = xm_cuda_driver_get(why, sizeof(why));
+
+    if (!drv)
+        xm_set_error_message(__FILE__, __LINE__, "the cuda backend cannot run: %s", why);
+    return drv;
+}
+
+static int cuda_probe(char *why, size_t why_size)
+{
+    return xm_cuda_driver_get(why, why_size) ? 0 : -1;
+}
+
+/* The CUDA array format of a DXGI format (bits and kind, by channel). */
+static CUarray_format array_format(const struct xm_format_info *info)
+{
+    static const CUarray_format formats[3][3] = {
+        /* 8 bits, 16 bits, 32 bits; rows are the values of cudaChannelFormatKind */
+        {CU_AD_FORMAT_SIGNED_INT8, CU_AD_FORMAT_SIGNED_INT16, CU_AD_FORMAT_SIGNED_INT32},
+        {CU_AD_FORMAT_UNSIGNED_INT8, CU_AD_FORMAT_UNSIGNED_INT16, CU_AD_FORMAT_UNSIGNED_INT32},
+        {CU_AD_FORMAT_UNSIGNED_INT8, CU_AD_FORMAT_HALF, CU_AD_FORMAT_FLOAT},
+    };
+    int width = info->bits[0] == 8 ? 0 : info->bits[0] == 16 ? 1 : 2;
+
+    return formats[info->cuda_kind][width];
+}
+
+/* The array a texture is stored as: the shape extmem's import side expects
+ * an importer to map (see expected_array_shape in cuda/external_memory.c:
+ * absent dimensions are 0, layers in Depth, cubes with CUDA_ARRAY3D_CUBEMAP). */
+static void texture_array_descriptor(const struct xm_resource_desc *desc, CUDA_ARRAY3D_DESCRIPTOR *out)
+{
+    const struct xm_format_info *info = xm_format_lookup(desc->format);
+    bool layered = desc->array_size > 1;
+
+    memset(out, 0, sizeof(*out));
+    out->Format = array_format(info);
+    out->NumChannels = info->channels;
+    out->Width = desc->width;
+    switch (desc->dimension) {
+    case D3D11_RESOURCE_DIMENSION_TEXTURE1D:
+        out->Depth = layered ? desc->array_size : 0;
+        break;
+    case D3D11_RESOURCE_DIMENSION_TEXTURE2D:
+        out->Height = desc->height;
+        out->Depth = layered ? desc->array_size : 0;
+        if (desc->misc_flags & D3D11_RESOURCE_MISC_TEXTURECUBE) {
+            out->Flags |= CUDA_ARRAY3D_CUBEMAP;
+            layered = desc->array_size > 6;
+        }
+        break;
+    default:
+        out->Height = desc->height;
+        out->Depth = desc->depth;
+        layered = false;
+        break;
+    }
+    if (layered)
+        out->Flags |= CUDA_ARRAY3D_LAYERED;
+}
+
+/* Bytes a mipmapped array of the texture's shape needs, asked of the
+ * driver on an array that owns no memory (CUDA_ARRAY3D_DEFERRED_MAPPING). */
+static HRESULT texture_memory_size(const struct xm_cuda_driver *drv, const struct xm_resource_desc *desc,
+                                   uint64_t *size)
+{
+    CUDA_ARRAY_MEMORY_REQUIREMENTS requirements = {0};
+    CUDA_ARRAY3D_DESCRIPTOR array_desc;
+    CUmipmappedArray probe = NULL;
+    HRESULT hr = S_OK;
+
+    texture_array_descriptor(desc, &array_desc);
+    array_desc.Flags |= CUDA_ARRAY3D_DEFERRED_MAPPING;
+    CUDA_CHECK(drv->cuMipmappedArrayCreate(&probe, &array_desc, desc->mip_levels));
+    CUDA_CHECK(drv->cuMipmappedArrayGetMemoryRequirements(&requirements, probe, drv->device));
+    *size = requirements.size;
+fail:
+    if (probe)
+        drv->cuMipmappedArrayDestroy(probe);
+    return hr;
+}
+
+/* Imports the allocation again and maps it as the texture's mipmapped array. */
+static HRESULT texture_view_create(const struct xm_cuda_driver *drv, const struct xm_resource_desc *desc,
+                                   int fd, uint64_t size, struct cuda_memory *cm)
+{
+    CUDA_EXTERNAL_MEMORY_HANDLE_DESC import_desc = {0};
+    CUDA_EXTERNAL_MEMORY_MIPMAPPED_ARRAY_DESC map_desc = {0};
+    HRESULT hr = S_OK;
+    int copy = dup(fd);
+
+    if (copy < 0)
+        return xm_error(E_FAIL, "cannot duplicate the allocation's fd: %s", strerror(errno));
+    import_desc.type = CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD;
+    import_desc.handle.fd = copy;
+    import_desc.size = size;
+    import_desc.flags = CUDA_EXTERNAL_MEMORY_DEDICATED;
+    /* A successful import owns the fd it was given. */
+    CUDA_CHECK(drv->cuImportExternalMemory(&cm->view_import, &import_desc));
+    copy = -1;
+    texture_array_descriptor(desc, &map_desc.arrayDesc);
+    map_desc.offset = 0;
+    map_desc.numLevels = desc->mip_levels;
+    CUDA_CHECK(drv->cuExternalMemoryGetMappedMipmappedArray(&cm->view, cm->view_import, &map_desc));
+    for (uint32_t level = 0; level < desc->mip_levels; level++)
+        CUDA_CHECK(drv->cuMipmappedArrayGetLevel(&cm->levels[level], cm->view, level));
+    cm->level_count = desc->mip_levels;
+    cm->volume = desc->dimension == D3D11_RESOURCE_DIMENSION_TEXTURE3D;
+    return S_OK;
+fail:
+    if (copy >= 0)
+        close(copy);
+    return hr;
+}
+
+static void release_cuda_memory(const struct xm_cuda_driver *drv, struct cuda_memory *cm, uint64_t size)
+{
+    if (cm->view)
+        drv->cuMipmappedArrayDestroy(cm->view);
+    if (cm->view_import)
+        drv->cuDestroyExternalMemory(cm->view_import);
+    if (cm->address) {
+        drv->cuMemUnmap(cm->address, size);
+        drv->cuMemAddressFree(cm->address, size);
+    }
+    if (cm->handle)
+        drv->cuMemRelease(cm->handle);
+    free(cm);
+}
+
+static HRESULT cuda_memory_create(const struct xm_resource_desc *desc, const struct xm_layout *layout,
+                                  bool shareable, struct xm_memory **out)
+{
+    const struct xm_cuda_driver *drv = driver_or_error();
+    bool texture = desc->dimension != D3D11_RESOURCE_DIMENSION_BUFFER;
+    CUmemAllocationProp prop = {0};
+    CUmemAccessDesc access = {0};
+    struct xm_memory *memory = NULL;
+    struct cuda_memory *cm = NULL;
+    size_t granularity = 0;
+    uint64_t size = layout->size;
+    HRESULT hr = S_OK;
+    int fd = -1;
+
+    if (!drv)
+        return E_FAIL;
+    memory = calloc(1, sizeof(*memory));
+    cm = calloc(1, sizeof(*cm));
+    if (!memory || !cm) {
+        hr = xm_error(E_OUTOFMEMORY, "out of memory for a memory object");
+        goto fail;
+    }
+    prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+    prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+    prop.location.id = drv->device;
+    prop.requestedHandleTypes = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
+    CUDA_CHECK(drv->cuMemGetAllocationGranularity(&granularity, &prop, CU_MEM_ALLOC_GRANULARITY_RECOMMENDED));
+    if (texture) {
+        uint64_t needed;
+
+        if (FAILED(hr = texture_memory_size(drv, desc, &needed)))
+            goto fail;
+        if (needed > size)
+            size = needed;
+    }
+    if (!size)
+        size = 1;
+    size = (size + granularity - 1) / granularity * granularity;
+    CUDA_CHECK(drv->cuMemCreate(&cm->handle, size, &prop, 0));
+    CUDA_CHECK(drv->cuMemAddressReserve(&cm->address, size, 0, 0, 0));
+    CUDA_CHECK(drv->cuMemMap(cm->address, size, 0, cm->handle, 0));
+    access.location = prop.location;
+    access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+    CUDA_CHECK(drv->cuMemSetAccess(cm->address, size, &access, 1));
+    CUDA_CHECK(drv->cuMemsetD8(cm->address, 0, size));
+    CUDA_CHECK(drv->cuCtxSynchronize());
+    CUDA_CHECK(drv->cuMemExportToShareableHandle(&fd, cm->handle, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
+    if (texture && FAILED(hr = texture_view_create(drv, desc, fd, size, cm)))
+        goto fail;
+    if (!shareable) {
+        close(fd);
+        fd = -1;
+    }
+    memory->refcount = 1;
+    memory->ops = &xm_cuda_backend_ops;
+    memory->size = size;
+    memory->fd = fd;
+    memory->host_ptr = NULL;
+    memory->priv = cm;
+    *out = memory;
+    return S_OK;
+
+fail:
+    if (fd >= 0)
+        close(fd);
+    if (cm)
+        release_cuda_memory(drv, cm, size);
+    free(memory);
+    return hr;
+}
+
+static void cuda_memory_destroy(struct xm_memory *memory)
+{
+    const struct xm_cuda_driver *drv = xm_cuda_driver_get(NULL, 0);
+
+    if (drv)
+        release_cuda_memory(drv, memory->priv, memory->size);
+    if (memory->fd >= 0)
+        close(memory->fd);
+    free(memory);
+}
+
+/* The depth coordinate of a box in the level array: a 3D texture's z, or
+ * the array slice (the layer; a cube's face) of a 1D/2D texture. */
+static size_t array_z(const struct cuda_memory *cm, const struct xm_subresource *sub, uint32_t z)
+{
+    return cm->volume ? z : sub->slice;
+}
+
+/* Moves a box between a level array and pitched host memory. */
+static HRESULT texture_host_copy(struct xm_memory *memory, const struct xm_layout *layout,
+                                 const struct xm_subresource *sub, const struct xm_box *box, void *host,
+                                 uint64_t row_pitch, uint64_t depth_pitch, bool to_device)
+{
+    const struct xm_cuda_driver *drv = driver_or_error();
+    struct cuda_memory *cm = memory->priv;
+    uint32_t rows = box->bottom - box->top, slices = box->back - box->front;
+    bool one_call = slices == 1 || (row_pitch && depth_pitch % row_pitch == 0);
+    HRESULT hr = S_OK;
+
+    if (!drv)
+        return E_FAIL;
+    for (uint32_t done = 0; done < slices; done += one_call ? slices : 1) {
+        CUDA_MEMCPY3D copy = {0};
+        uint32_t count = one_call ? slices : 1;
+        uint8_t *at = (uint8_t *)host + done * depth_pitch;
+        CUarray array = cm->levels[sub->level];
+        size_t x = (size_t)box->left * layout->texel_size;
+        size_t z = array_z(cm, sub, box->front) + done;
+
+        copy.WidthInBytes = (size_t)(box->right - box->left) * layout->texel_size;
+        copy.Height = rows;
+        copy.Depth = count;
+        if (to_device) {
+            copy.srcMemoryType = CU_MEMORYTYPE_HOST;
+            copy.srcHost = at;
+            copy.srcPitch = row_pitch;
+            copy.srcHeight = count > 1 ? depth_pitch / row_pitch : rows;
+            copy.dstMemoryType = CU_MEMORYTYPE_ARRAY;
+            copy.dstArray = array;
+            copy.dstXInBytes = x;
+            copy.dstY = box->top;
+            copy.dstZ = z;
+        } else {
+            copy.srcMemoryType = CU_MEMORYTYPE_ARRAY;
+            copy.srcArray = array;
+            copy.srcXInBytes = x;
+            copy.srcY = box->top;
+            copy.srcZ = z;
+            copy.dstMemoryType = CU_MEMORYTYPE_HOST;
+            copy.dstHost = at;
+            copy.dstPitch = row_pitch;
+            copy.dstHeight = count > 1 ? depth_pitch / row_pitch : rows;
+        }
+        CUDA_CHECK(drv->cuMemcpy3D(&copy));
+    }
+fail:
+    return hr;
+}
+
+static HRESULT cuda_write(struct xm_memory *memory, const struct xm_layout *layout,
+                          const struct xm_subresource *sub, const struct xm_box *box,
+                          const void *src, uint64_t src_row_pitch, uint64_t src_depth_pitch)
+{
+    const struct xm_cuda_driver *drv;
+    struct cuda_memory *cm = memory->priv;
+    HRESULT hr = S_OK;
+
+    if (cm->level_count)
+        return texture_host_copy(memory, layout, sub, box, (void *)src, src_row_pitch, src_depth_pitch, true);
+    if (!(drv = driver_or_error()))
+        return E_FAIL;
+    CUDA_CHECK(drv->cuMemcpyHtoD(cm->address + sub->offset + box->left, src, box->right - box->left));
+fail:
+    return hr;
+}
+
+static HRESULT cuda_read(struct xm_memory *memory, const struct xm_layout *layout,
+                         const struct xm_subresource *sub, const struct xm_box *box,
+                         void *dst, uint64_t dst_row_pitch, uint64_t dst_depth_pitch)
+{
+    const struct xm_cuda_driver *drv;
+    struct cuda_memory *cm = memory->priv;
+    HRESULT hr = S_OK;
+
+    if (cm->level_count)
+        return texture_host_copy(memory, layout, sub, box, dst, dst_row_pitch, dst_depth_pitch, false);
+    if (!(drv = driver_or_error()))
+        return E_FAIL;
+    CUDA_CHECK(drv->cuMemcpyDtoH(dst, cm->address + sub->offset + box->left, box->right - box->left));
+fail:
+    return hr;
+}
+
+static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layout,
+                         const struct xm_subresource *dst_sub, uint32_t dst_x, uint32_t dst_y, uint32_t dst_z,
+                         struct xm_memory *src, const struct xm_layout *src_layout,
+                         const struct xm_subresource *src_sub, const struct xm_box *src_box)
+{
+    const struct xm_cuda_driver *drv = driver_or_error();
+    struct cuda_memory *to = dst->priv, *from = src->priv;
+    CUDA_MEMCPY3D copy = {0};
+    HRESULT hr = S_OK;
+
+    if (!drv)
+        return E_FAIL;
+    if (!to->level_count || !from->level_count) {
+        if (to->level_count || from->level_count)
+            return xm_error(E_INVALIDARG, "a copy between a buffer and a texture");
+        CUDA_CHECK(drv->cuMemcpyDtoD(to->address + dst_sub->offset + dst_x,
+                                     from->address + src_sub->offset + src_box->left,
+                                     src_box->right - src_box->left));
+        return S_OK;
+    }
+    (void)dst_layout;
+    copy.srcMemoryType = CU_MEMORYTYPE_ARRAY;
+    copy.srcArray = from->levels[src_sub->level];
+    copy.srcXInBytes = (size_t)src_box->left * src_layout->texel_size;
+    copy.srcY = src_box->top;
+    copy.srcZ = array_z(from, src_sub, src_box->front);
+    copy.dstMemoryType = CU_MEMORYTYPE_ARRAY;
+    copy.dstArray = to->levels[dst_sub->level];
+    copy.dstXInBytes = (size_t)dst_x * src_layout->texel_size;
+    copy.dstY = dst_y;
+    copy.dstZ = array_z(to, dst_sub, dst_z);
+    copy.WidthInBytes = (size_t)(src_box->right - src_box->left) * src_layout->texel_size;
+    copy.Height = src_box->bottom - src_box->top;
+    copy.Depth = src_box->back - src_box->front;
+    CUDA_CHECK(drv->cuMemcpy3D(&copy));
+fail:
+    return hr;
+}
+
+const struct xm_backend_ops xm_cuda_backend_ops = {
+    .name = "cuda",
+    .probe = cuda_probe,
+    .memory_create = cuda_memory_create,
+    .memory_destroy = cuda_memory_destroy,
+    .write = cuda_write,
+    .read = cuda_read,
+    .copy = cuda_copy,
+};

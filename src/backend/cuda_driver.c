@@ -1,0 +1,134 @@
+/*
+ * Loading libcuda.so.1 at run time and resolving the driver's entry points.
+ *
+ * Only cuInit and cuGetProcAddress are looked up with dlsym; every other
+ * function comes from cuGetProcAddress at CUDA_VERSION, the ABI of the
+ * cuda.h we were compiled with. That is how NVIDIA asks run-time loaders to
+ * do it: cuda.h maps many names onto versioned symbols (cuMemcpy3D is
+ * cuMemcpy3D_v2), and cuGetProcAddress returns the version whose signature
+ * matches the header's.
+ *
+ * The library is loaded once and never unloaded: the driver keeps threads
+ * and state of its own, and the primary context is retained for the life of
+ * the process (the driver releases it at exit).
+ */
+#include "backend/cuda_driver.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static struct xm_cuda_driver driver;
+static bool loaded;
+static char load_failure[200];
+
+#define fail_load(...) snprintf(load_failure, sizeof(load_failure), __VA_ARGS__)
+
+static bool device_supports(CUdevice device, CUdevice_attribute attribute)
+{
+    int value = 0;
+
+    return driver.cuDeviceGetAttribute(&value, attribute, device) == CUDA_SUCCESS && value;
+}
+
+static void load_driver(void)
+{
+    __typeof__(cuGetProcAddress) *get_proc;
+    __typeof__(cuInit) *init;
+    CUresult result;
+    int count = 0;
+    void *library;
+
+    library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!library) {
+        fail_load("libcuda.so.1 not found (no NVIDIA driver on this machine): %s", dlerror());
+        return;
+    }
+    /* cuGetProcAddress has had its 5-argument form under the _v2 name since CUDA 12.0. */
+    init = (__typeof__(cuInit) *)dlsym(library, "cuInit");
+    get_proc = (__typeof__(cuGetProcAddress) *)dlsym(library, "cuGetProcAddress_v2");
+    if (!init || !get_proc) {
+        fail_load("libcuda.so.1 is too old: it lacks %s (a CUDA 12 driver or newer is needed)",
+                  !init ? "cuInit" : "cuGetProcAddress_v2");
+        return;
+    }
+    result = init(0);
+    if (result == CUDA_ERROR_NO_DEVICE) {
+        fail_load("no CUDA device (cuInit: CUDA_ERROR_NO_DEVICE)");
+        return;
+    }
+    if (result != CUDA_SUCCESS) {
+        fail_load("cuInit failed with CUresult %d", (int)result);
+        return;
+    }
+#define XM_CUDA_DRIVER_RESOLVE(fn)                                                                 \
+    {                                                                                              \
+        CUdriverProcAddressQueryResult status = CU_GET_PROC_ADDRESS_SUCCESS;                       \
+        void *address = NULL;                                                                      \
+        if (get_proc(#fn, &address, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &status) != CUDA_SUCCESS || \
+            status != CU_GET_PROC_ADDRESS_SUCCESS || !address) {                                   \
+            fail_load("the CUDA driver has no %s for CUDA %d.%d (driver too old?)", #fn,          \
+                      CUDA_VERSION / 1000, CUDA_VERSION % 1000 / 10);                              \
+            return;                                                                                \
+        }                                                                                          \
+        driver.fn = (__typeof__(driver.fn))address;                                                \
+    }
+    XM_CUDA_DRIVER_FUNCTIONS(XM_CUDA_DRIVER_RESOLVE)
+#undef XM_CUDA_DRIVER_RESOLVE
+
+    if (driver.cuDeviceGetCount(&count) != CUDA_SUCCESS || count == 0) {
+        fail_load("no CUDA device");
+        return;
+    }
+    if ((result = driver.cuDeviceGet(&driver.device, 0)) != CUDA_SUCCESS) {
+        fail_load("cuDeviceGet(0) failed: %s", xm_cuda_result_name(result));
+        return;
+    }
+    driver.cuDeviceGetName(driver.device_name, sizeof(driver.device_name), driver.device);
+    if (!device_supports(driver.device, CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED) ||
+        !device_supports(driver.device, CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED)) {
+        fail_load("CUDA device 0 (%s) lacks virtual memory management with POSIX fd export", driver.device_name);
+        return;
+    }
+    if ((result = driver.cuDevicePrimaryCtxRetain(&driver.context, driver.device)) != CUDA_SUCCESS) {
+        fail_load("cannot retain device 0's primary context: %s", xm_cuda_result_name(result));
+        return;
+    }
+    loaded = true;
+}
+
+const struct xm_cuda_driver *xm_cuda_driver_get(char *why, size_t why_size)
+{
+    CUcontext current = NULL;
+
+    pthread_once(&load_once, load_driver);
+    if (!loaded) {
+        if (why && why_size)
+            snprintf(why, why_size, "%s", load_failure);
+        return NULL;
+    }
+    /* The runtime API and extmem share device 0's primary context, so that
+     * pointers and arrays pass between them; make it current here unless
+     * it already is. */
+    if (driver.cuCtxGetCurrent(&current) != CUDA_SUCCESS || current != driver.context) {
+        CUresult result = driver.cuCtxSetCurrent(driver.context);
+
+        if (result != CUDA_SUCCESS) {
+            if (why && why_size)
+                snprintf(why, why_size, "cannot make the primary context current: %s", xm_cuda_result_name(result));
+            return NULL;
+        }
+    }
+    return &driver;
+}
+
+const char *xm_cuda_result_name(CUresult result)
+{
+    const char *name = NULL;
+
+    if (loaded && driver.cuGetErrorName(result, &name) == CUDA_SUCCESS && name)
+        return name;
+    return "unknown CUresult";
+}
