@@ -64,6 +64,43 @@ static size_t upper_bound(const void *p)
     return lo;
 }
 
+/* The level arrays of a mipmapped array record: ours, or the driver's. */
+static unsigned int record_level_count(const struct xm_allocation *record)
+{
+    return record->driver ? record->driver->level_count : record->mipmap->num_levels;
+}
+
+static uint64_t record_level_key(const struct xm_allocation *record, unsigned int level)
+{
+    return record->driver ? (uint64_t)(uintptr_t)record->driver->levels[level]
+                          : (uint64_t)(uintptr_t)&record->mipmap->levels[level];
+}
+
+/* Caller holds the lock. Removes a mipmapped array record and its levels. */
+static struct xm_allocation *remove_mipmap(const void *key)
+{
+    struct xm_allocation *record = xm_hash_map_remove(&mipmaps, (uint64_t)(uintptr_t)key);
+
+    if (record)
+        for (unsigned int i = 0; i < record_level_count(record); i++)
+            xm_hash_map_remove(&level_arrays, record_level_key(record, i));
+    return record;
+}
+
+/* Caller holds the lock. A device record whose handle or address the driver
+ * hands out again was freed with CUDA's own cudaFree/cudaFreeMipmappedArray,
+ * which extmem does not see: it is stale, and dropped. */
+static void drop_stale_mipmap(const void *key)
+{
+    struct xm_allocation *stale = xm_hash_map_get(&mipmaps, (uint64_t)(uintptr_t)key);
+
+    if (stale && stale->driver) {
+        remove_mipmap(key);
+        free(stale->driver);
+        free(stale);
+    }
+}
+
 static cudaError_t add_mipmap(const struct xm_allocation *allocation)
 {
     struct xm_allocation *copy = malloc(sizeof(*copy));
@@ -73,15 +110,16 @@ static cudaError_t add_mipmap(const struct xm_allocation *allocation)
     if (!copy)
         return xm_cuda_error(cudaErrorMemoryAllocation, "out of memory for the array registry");
     *copy = *allocation;
+    drop_stale_mipmap(mipmap);
     if (!xm_hash_map_insert(&mipmaps, (uint64_t)(uintptr_t)mipmap, copy))
         goto fail;
-    for (; added < mipmap->num_levels; added++)
-        if (!xm_hash_map_insert(&level_arrays, (uint64_t)(uintptr_t)&mipmap->levels[added], mipmap))
+    for (; added < record_level_count(copy); added++)
+        if (!xm_hash_map_insert(&level_arrays, record_level_key(copy, added), mipmap))
             goto fail;
     return cudaSuccess;
 fail:
     while (added--)
-        xm_hash_map_remove(&level_arrays, (uint64_t)(uintptr_t)&mipmap->levels[added]);
+        xm_hash_map_remove(&level_arrays, record_level_key(copy, added));
     xm_hash_map_remove(&mipmaps, (uint64_t)(uintptr_t)mipmap);
     free(copy);
     return xm_cuda_error(cudaErrorMemoryAllocation, "out of memory for the array registry");
@@ -101,6 +139,12 @@ static cudaError_t add_linear(const struct xm_allocation *allocation)
         linear_capacity = capacity;
     }
     at = upper_bound(allocation->ptr);
+    if (at > 0 && linear[at - 1].ptr == allocation->ptr && linear[at - 1].driver) {
+        /* Stale: see drop_stale_mipmap. */
+        free(linear[at - 1].driver);
+        linear[at - 1] = *allocation;
+        return cudaSuccess;
+    }
     memmove(&linear[at + 1], &linear[at], (linear_count - at) * sizeof(*linear));
     linear[at] = *allocation;
     linear_count++;
@@ -126,11 +170,9 @@ bool xm_allocation_remove(const void *ptr, enum xm_allocation_kind kind, struct 
 
     pthread_mutex_lock(&registry_lock);
     if (kind == XM_ALLOCATION_MIPMAPPED_ARRAY) {
-        struct xm_allocation *record = xm_hash_map_remove(&mipmaps, (uint64_t)(uintptr_t)ptr);
+        struct xm_allocation *record = remove_mipmap(ptr);
 
         if (record) {
-            for (unsigned int i = 0; i < record->mipmap->num_levels; i++)
-                xm_hash_map_remove(&level_arrays, (uint64_t)(uintptr_t)&record->mipmap->levels[i]);
             *out = *record;
             free(record);
             found = true;
@@ -151,6 +193,11 @@ bool xm_allocation_remove(const void *ptr, enum xm_allocation_kind kind, struct 
 
 void xm_allocation_release(struct xm_allocation *allocation)
 {
+    if (allocation->driver) {
+        xm_driver_mapping_release(allocation);
+        free(allocation->driver);
+        return;
+    }
     if (allocation->map_length)
         munmap(allocation->map_base, allocation->map_length);
     else
@@ -198,15 +245,26 @@ bool xm_allocation_contains(const void *ptr)
     return inside;
 }
 
+/* Caller holds the lock: the record owning a level array, or NULL. */
+static struct xm_allocation *array_owner(cudaArray_const_t array)
+{
+    void *mipmap = xm_hash_map_get(&level_arrays, (uint64_t)(uintptr_t)array);
+
+    return mipmap ? xm_hash_map_get(&mipmaps, (uint64_t)(uintptr_t)mipmap) : NULL;
+}
+
 struct cudaArray *xm_array_check(cudaArray_const_t array, const char *what)
 {
-    void *owner;
+    struct xm_allocation *owner;
+    bool device;
 
     pthread_mutex_lock(&registry_lock);
-    owner = xm_hash_map_get(&level_arrays, (uint64_t)(uintptr_t)array);
+    owner = array_owner(array);
+    device = owner && owner->driver;
     pthread_mutex_unlock(&registry_lock);
-    if (!owner) {
-        xm_cuda_error(cudaErrorInvalidResourceHandle, "%s (%p) is not a live CUDA array", what, (const void *)array);
+    if (!owner || device) {
+        xm_cuda_error(cudaErrorInvalidResourceHandle, "%s (%p) is not a live CUDA array%s", what,
+                      (const void *)array, device ? " in host memory" : "");
         return NULL;
     }
     return (struct cudaArray *)array;
@@ -214,12 +272,55 @@ struct cudaArray *xm_array_check(cudaArray_const_t array, const char *what)
 
 bool xm_mipmap_is_live(cudaMipmappedArray_const_t mipmap)
 {
+    struct xm_allocation *record;
     bool live;
 
     pthread_mutex_lock(&registry_lock);
-    live = xm_hash_map_get(&mipmaps, (uint64_t)(uintptr_t)mipmap) != NULL;
+    record = xm_hash_map_get(&mipmaps, (uint64_t)(uintptr_t)mipmap);
+    live = record && !record->driver;
     pthread_mutex_unlock(&registry_lock);
     return live;
+}
+
+bool xm_device_mipmap_find(cudaMipmappedArray_const_t mipmap, struct xm_allocation *out)
+{
+    struct xm_allocation *record;
+    bool found;
+
+    pthread_mutex_lock(&registry_lock);
+    record = xm_hash_map_get(&mipmaps, (uint64_t)(uintptr_t)mipmap);
+    found = record && record->driver;
+    if (found)
+        *out = *record;
+    pthread_mutex_unlock(&registry_lock);
+    return found;
+}
+
+bool xm_device_array_find(cudaArray_const_t array, struct xm_allocation *out)
+{
+    struct xm_allocation *record;
+    bool found;
+
+    pthread_mutex_lock(&registry_lock);
+    record = array_owner(array);
+    found = record && record->driver;
+    if (found)
+        *out = *record;
+    pthread_mutex_unlock(&registry_lock);
+    return found;
+}
+
+bool xm_allocation_is_device(const void *ptr)
+{
+    const uint8_t *p = ptr;
+    bool device;
+    size_t at;
+
+    pthread_mutex_lock(&registry_lock);
+    at = upper_bound(p);
+    device = at > 0 && p < linear[at - 1].ptr + linear[at - 1].size && linear[at - 1].driver;
+    pthread_mutex_unlock(&registry_lock);
+    return device;
 }
 
 size_t xm_allocation_count(void)

@@ -61,6 +61,17 @@ enum xm_allocation_kind {
     XM_ALLOCATION_MIPMAPPED_ARRAY, /* extmemExternalMemoryGetMappedMipmappedArray */
 };
 
+/* What the cuda backend's import side made for a record (import_driver.c):
+ * real device memory. CUDA handles are kept as plain values so that this
+ * header needs no cuda.h. */
+struct xm_driver_mapping {
+    void *levels[XM_MAX_MIP_LEVELS]; /* mipmapped arrays: CUarray of each level */
+    unsigned int level_count;
+    uint64_t vmm_handle;     /* read-only buffers: CUmemGenericAllocationHandle, or 0 */
+    uint64_t vmm_address;    /* ... its reserved, mapped range */
+    uint64_t vmm_size;
+};
+
 struct xm_allocation {
     enum xm_allocation_kind kind;
     uint8_t *ptr;            /* what the caller got (for arrays: the data) */
@@ -70,6 +81,12 @@ struct xm_allocation {
     size_t map_length;       /* 0 for malloc'd memory */
     struct xm_memory *memory; /* one reference, NULL for malloc'd memory */
     struct cudaMipmappedArray *mipmap; /* for XM_ALLOCATION_MIPMAPPED_ARRAY */
+    /* Device memory of the cuda backend, or NULL for host memory. Then ptr
+     * is a device address, mipmap a CUmipmappedArray (never dereferenced
+     * here), and the record holds no memory reference: CUDA's rule applies
+     * (a mapping is freed explicitly, with extmem's free or CUDA's own, and
+     * is not used after its import is destroyed). */
+    struct xm_driver_mapping *driver;
 };
 
 /* Adds a record (copied). cudaErrorMemoryAllocation on failure. */
@@ -99,11 +116,81 @@ cudaError_t xm_stream_check(cudaStream_t stream, const char *call);
  * Returns it or NULL (with cudaErrorInvalidResourceHandle recorded). */
 struct cudaArray *xm_array_check(cudaArray_const_t array, const char *what);
 
-/* Checks that mipmap is a live mapped mipmapped array. */
+/* Checks that mipmap is a live mapped mipmapped array in host memory. */
 bool xm_mipmap_is_live(cudaMipmappedArray_const_t mipmap);
+
+/* The record of a live mipmapped array or level array of device memory
+ * (copied to *out); false when it is not one. */
+bool xm_device_mipmap_find(cudaMipmappedArray_const_t mipmap, struct xm_allocation *out);
+bool xm_device_array_find(cudaArray_const_t array, struct xm_allocation *out);
+
+/* Whether [ptr, ptr + size) is device memory extmem handed out (cuda
+ * backend); records nothing. */
+bool xm_allocation_is_device(const void *ptr);
+
+/* ---- the cuda backend's import side (import_driver.c) -------------------- */
+
+struct xm_driver_import;
+
+#ifdef EXTMEM_HAVE_CUDA_BACKEND
+/* Whether memory is the cuda backend's: its imports go through the driver. */
+bool xm_memory_is_device(const struct xm_memory *memory);
+
+/* Imports the whole allocation with cuImportExternalMemory (OPAQUE_FD, a
+ * dup of its fd, dedicated). A read-only import's buffers are mapped
+ * through VMM with read access only. */
+cudaError_t xm_driver_import_create(struct xm_memory *memory, bool read_only, struct xm_driver_import **out);
+void xm_driver_import_destroy(struct xm_driver_import *import);
+
+/* Fill allocation (ptr, size, read_only, driver, mipmap) on success. */
+cudaError_t xm_driver_map_buffer(struct xm_driver_import *import, uint64_t offset, uint64_t size,
+                                 struct xm_allocation *allocation);
+cudaError_t xm_driver_map_mipmapped_array(struct xm_driver_import *import,
+                                          const cudaExternalMemoryMipmappedArrayDesc *desc,
+                                          struct xm_allocation *allocation);
+
+/* Frees what a device record holds (cuMemFree, cuMipmappedArrayDestroy, or
+ * the VMM mapping). */
+void xm_driver_mapping_release(struct xm_allocation *allocation);
+#else
+static inline bool xm_memory_is_device(const struct xm_memory *memory)
+{
+    (void)memory;
+    return false;
+}
+static inline cudaError_t xm_driver_import_create(struct xm_memory *memory, bool read_only,
+                                                  struct xm_driver_import **out)
+{
+    (void)memory, (void)read_only, (void)out;
+    return cudaErrorNotSupported;
+}
+static inline void xm_driver_import_destroy(struct xm_driver_import *import)
+{
+    (void)import;
+}
+static inline cudaError_t xm_driver_map_buffer(struct xm_driver_import *import, uint64_t offset, uint64_t size,
+                                               struct xm_allocation *allocation)
+{
+    (void)import, (void)offset, (void)size, (void)allocation;
+    return cudaErrorNotSupported;
+}
+static inline cudaError_t xm_driver_map_mipmapped_array(struct xm_driver_import *import,
+                                                        const cudaExternalMemoryMipmappedArrayDesc *desc,
+                                                        struct xm_allocation *allocation)
+{
+    (void)import, (void)desc, (void)allocation;
+    return cudaErrorNotSupported;
+}
+static inline void xm_driver_mapping_release(struct xm_allocation *allocation)
+{
+    (void)allocation;
+}
+#endif
 
 /* Counts live allocations and live imports (tests: nothing leaked). */
 size_t xm_allocation_count(void);
 size_t xm_import_count(void);
+/* Live external semaphore imports (tests: nothing leaked). */
+size_t xm_semaphore_count(void);
 
 #endif

@@ -38,6 +38,7 @@ struct CUexternalMemory_st {
     struct xm_resource *resource; /* one reference */
     uint32_t access;            /* XM_ACCESS_* of the handle imported */
     uint64_t extent;            /* bytes mappable from offset 0 */
+    struct xm_driver_import *driver; /* the CUDA driver's import (cuda backend), or NULL */
 };
 
 static pthread_mutex_t imports_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -46,6 +47,8 @@ static struct xm_hash_map imports; /* live imports, so a stale one is an error, 
 static void import_unref(struct CUexternalMemory_st *import)
 {
     if (__atomic_sub_fetch(&import->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+        if (import->driver)
+            xm_driver_import_destroy(import->driver);
         xm_resource_unref(import->resource);
         free(import);
     }
@@ -180,9 +183,17 @@ EXTMEM_API cudaError_t extmemImportExternalMemory(cudaExternalMemory_t *extMem_o
     import->resource = resource;
     import->access = access;
     import->extent = desc->size > resource->layout.size ? desc->size : resource->layout.size;
+    if (xm_memory_is_device(resource->memory) &&
+        (error = xm_driver_import_create(resource->memory, !(access & XM_ACCESS_WRITE), &import->driver)) !=
+            cudaSuccess) {
+        free(import);
+        goto fail;
+    }
     pthread_mutex_lock(&imports_lock);
     if (!xm_hash_map_insert(&imports, (uint64_t)(uintptr_t)import, import)) {
         pthread_mutex_unlock(&imports_lock);
+        if (import->driver)
+            xm_driver_import_destroy(import->driver);
         free(import);
         error = xm_cuda_error(cudaErrorMemoryAllocation, "cudaImportExternalMemory: out of memory");
         goto fail;
@@ -267,7 +278,10 @@ EXTMEM_API cudaError_t extmemExternalMemoryGetMappedBuffer(void **devPtr, cudaEx
                               (unsigned long long)import->extent);
         goto done;
     }
-    error = map_fd_range(import, bufferDesc->offset, bufferDesc->size, &allocation);
+    if (import->driver)
+        error = xm_driver_map_buffer(import->driver, bufferDesc->offset, bufferDesc->size, &allocation);
+    else
+        error = map_fd_range(import, bufferDesc->offset, bufferDesc->size, &allocation);
     if (error != cudaSuccess)
         goto done;
     error = xm_allocation_add(&allocation);
@@ -400,6 +414,14 @@ EXTMEM_API cudaError_t extmemExternalMemoryGetMappedMipmappedArray(cudaMipmapped
     error = check_mipmap_desc(import->resource, desc);
     if (error != cudaSuccess)
         goto done;
+    if (import->driver) {
+        error = xm_driver_map_mipmapped_array(import->driver, desc, &allocation);
+        if (error == cudaSuccess && (error = xm_allocation_add(&allocation)) != cudaSuccess)
+            xm_allocation_release(&allocation);
+        if (error == cudaSuccess)
+            *mipmap = (cudaMipmappedArray_t)allocation.mipmap;
+        goto done;
+    }
     array = calloc(1, sizeof(*array));
     if (!array) {
         error = xm_cuda_error(cudaErrorMemoryAllocation, "out of memory for a mipmapped array");
