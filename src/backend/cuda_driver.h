@@ -31,7 +31,7 @@
     X(cuMipmappedArrayCreate) X(cuMipmappedArrayGetLevel) X(cuMipmappedArrayDestroy)           \
     X(cuMipmappedArrayGetMemoryRequirements)                                                   \
     X(cuMemcpy3D) X(cuMemcpy2D) X(cuMemcpyHtoD) X(cuMemcpyDtoH) X(cuMemcpyDtoD)                \
-    X(cuMemsetD8) X(cuMemAlloc) X(cuMemFree) X(cuMemGetInfo)
+    X(cuMemsetD8) X(cuMemsetD2D8) X(cuMemAlloc) X(cuMemFree) X(cuMemGetInfo)
 
 struct xm_cuda_driver {
 #define XM_CUDA_DRIVER_MEMBER(fn) __typeof__(fn) *fn;

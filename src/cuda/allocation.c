@@ -255,19 +255,21 @@ static struct xm_allocation *array_owner(cudaArray_const_t array)
 
 struct cudaArray *xm_array_check(cudaArray_const_t array, const char *what)
 {
+    struct cudaArray *checked = NULL;
     struct xm_allocation *owner;
-    bool device;
 
     pthread_mutex_lock(&registry_lock);
     owner = array_owner(array);
-    device = owner && owner->driver;
+    if (owner && !owner->driver)
+        checked = (struct cudaArray *)array;
+    else if (owner)
+        for (unsigned int i = 0; i < owner->driver->level_count; i++)
+            if (owner->driver->levels[i] == (const void *)array)
+                checked = &owner->driver->shadows[i];
     pthread_mutex_unlock(&registry_lock);
-    if (!owner || device) {
-        xm_cuda_error(cudaErrorInvalidResourceHandle, "%s (%p) is not a live CUDA array%s", what,
-                      (const void *)array, device ? " in host memory" : "");
-        return NULL;
-    }
-    return (struct cudaArray *)array;
+    if (!checked)
+        xm_cuda_error(cudaErrorInvalidResourceHandle, "%s (%p) is not a live CUDA array", what, (const void *)array);
+    return checked;
 }
 
 bool xm_mipmap_is_live(cudaMipmappedArray_const_t mipmap)
@@ -289,20 +291,6 @@ bool xm_device_mipmap_find(cudaMipmappedArray_const_t mipmap, struct xm_allocati
 
     pthread_mutex_lock(&registry_lock);
     record = xm_hash_map_get(&mipmaps, (uint64_t)(uintptr_t)mipmap);
-    found = record && record->driver;
-    if (found)
-        *out = *record;
-    pthread_mutex_unlock(&registry_lock);
-    return found;
-}
-
-bool xm_device_array_find(cudaArray_const_t array, struct xm_allocation *out)
-{
-    struct xm_allocation *record;
-    bool found;
-
-    pthread_mutex_lock(&registry_lock);
-    record = array_owner(array);
     found = record && record->driver;
     if (found)
         *out = *record;

@@ -46,6 +46,7 @@ struct cudaArray {
     uint8_t *data;
     bool read_only;
     struct cudaMipmappedArray *owner;
+    void *device;               /* cuda backend: the driver's CUarray this describes; data is NULL */
 };
 
 struct cudaMipmappedArray {
@@ -66,6 +67,7 @@ enum xm_allocation_kind {
  * header needs no cuda.h. */
 struct xm_driver_mapping {
     void *levels[XM_MAX_MIP_LEVELS]; /* mipmapped arrays: CUarray of each level */
+    struct cudaArray shadows[XM_MAX_MIP_LEVELS]; /* ... and its shape, for checks (device = levels[i]) */
     unsigned int level_count;
     uint64_t vmm_handle;     /* read-only buffers: CUmemGenericAllocationHandle, or 0 */
     uint64_t vmm_address;    /* ... its reserved, mapped range */
@@ -113,16 +115,17 @@ bool xm_allocation_contains(const void *ptr);
 cudaError_t xm_stream_check(cudaStream_t stream, const char *call);
 
 /* Checks that array is a live level array of a mapped mipmapped array.
- * Returns it or NULL (with cudaErrorInvalidResourceHandle recorded). */
+ * Returns it or NULL (with cudaErrorInvalidResourceHandle recorded). For an
+ * array in device memory what it returns describes the array (its device
+ * member is the handle) and holds no texels. */
 struct cudaArray *xm_array_check(cudaArray_const_t array, const char *what);
 
 /* Checks that mipmap is a live mapped mipmapped array in host memory. */
 bool xm_mipmap_is_live(cudaMipmappedArray_const_t mipmap);
 
-/* The record of a live mipmapped array or level array of device memory
- * (copied to *out); false when it is not one. */
+/* The record of a live mipmapped array of device memory (copied to *out);
+ * false when it is not one. */
 bool xm_device_mipmap_find(cudaMipmappedArray_const_t mipmap, struct xm_allocation *out);
-bool xm_device_array_find(cudaArray_const_t array, struct xm_allocation *out);
 
 /* Whether [ptr, ptr + size) is device memory extmem handed out (cuda
  * backend); records nothing. */
@@ -152,6 +155,30 @@ cudaError_t xm_driver_map_mipmapped_array(struct xm_driver_import *import,
 /* Frees what a device record holds (cuMemFree, cuMipmappedArrayDestroy, or
  * the VMM mapping). */
 void xm_driver_mapping_release(struct xm_allocation *allocation);
+
+/* One side of a copy the runtime checked: a level array (array->device set)
+ * at byte x, row y, slice z; or pitched memory from ptr, in device memory
+ * or not. */
+struct xm_copy_side {
+    const struct cudaArray *array;
+    uint64_t x_bytes, y, z;
+    uint8_t *ptr;
+    bool device;
+    uint64_t pitch, slice_pitch;
+};
+
+/* cudaMalloc on the cuda backend: cuMemAlloc, recorded. */
+cudaError_t xm_driver_malloc(size_t size, struct xm_allocation *allocation);
+/* A checked box copy where at least one side is device memory. */
+cudaError_t xm_driver_copy(const char *call, const struct xm_copy_side *dst, const struct xm_copy_side *src,
+                           uint64_t row_bytes, uint64_t rows, uint64_t slices);
+/* cudaMemset2D on device memory. */
+cudaError_t xm_driver_memset_2d(const char *call, uint8_t *ptr, uint64_t pitch, int value, uint64_t width,
+                                uint64_t height);
+/* Waits for the device: cuCtxSynchronize. */
+cudaError_t xm_driver_synchronize(const char *call);
+/* Whether the process's shareable resources live in device memory. */
+bool xm_driver_is_default(void);
 #else
 static inline bool xm_memory_is_device(const struct xm_memory *memory)
 {
@@ -184,6 +211,40 @@ static inline cudaError_t xm_driver_map_mipmapped_array(struct xm_driver_import 
 static inline void xm_driver_mapping_release(struct xm_allocation *allocation)
 {
     (void)allocation;
+}
+struct xm_copy_side {
+    const struct cudaArray *array;
+    uint64_t x_bytes, y, z;
+    uint8_t *ptr;
+    bool device;
+    uint64_t pitch, slice_pitch;
+};
+static inline cudaError_t xm_driver_malloc(size_t size, struct xm_allocation *allocation)
+{
+    (void)size, (void)allocation;
+    return cudaErrorNotSupported;
+}
+static inline cudaError_t xm_driver_copy(const char *call, const struct xm_copy_side *dst,
+                                         const struct xm_copy_side *src, uint64_t row_bytes, uint64_t rows,
+                                         uint64_t slices)
+{
+    (void)call, (void)dst, (void)src, (void)row_bytes, (void)rows, (void)slices;
+    return cudaErrorNotSupported;
+}
+static inline cudaError_t xm_driver_memset_2d(const char *call, uint8_t *ptr, uint64_t pitch, int value,
+                                              uint64_t width, uint64_t height)
+{
+    (void)call, (void)ptr, (void)pitch, (void)value, (void)width, (void)height;
+    return cudaErrorNotSupported;
+}
+static inline cudaError_t xm_driver_synchronize(const char *call)
+{
+    (void)call;
+    return cudaSuccess;
+}
+static inline bool xm_driver_is_default(void)
+{
+    return false;
 }
 #endif
 

@@ -221,6 +221,34 @@ static CUarray_format array_format(const struct cudaChannelFormatDesc *f)
     }
 }
 
+static size_t level_extent(size_t extent, unsigned int level)
+{
+    size_t e = extent >> level;
+    return e ? e : 1;
+}
+
+/* What extmem's checks need to know of a level array: its shape as
+ * cudaArrayGetInfo reports it (0 for absent dimensions) and its element
+ * counts, with layers (a cube's faces) counted in depth. */
+static void describe_level(struct cudaArray *shadow, const cudaExternalMemoryMipmappedArrayDesc *desc,
+                           unsigned int level, bool read_only, void *array)
+{
+    const struct cudaExtent *e = &desc->extent;
+    const struct cudaChannelFormatDesc *f = &desc->formatDesc;
+    bool layers = desc->flags & (cudaArrayLayered | cudaArrayCubemap);
+
+    memset(shadow, 0, sizeof(*shadow));
+    shadow->format = *f;
+    shadow->texel_size = (uint32_t)(f->x + f->y + f->z + f->w) / 8;
+    shadow->flags = desc->flags;
+    shadow->width = (uint32_t)level_extent(e->width, level);
+    shadow->height = e->height ? (uint32_t)level_extent(e->height, level) : 1;
+    shadow->depth = !e->depth ? 1 : layers ? (uint32_t)e->depth : (uint32_t)level_extent(e->depth, level);
+    shadow->extent = make_cudaExtent(shadow->width, e->height ? shadow->height : 0, e->depth ? shadow->depth : 0);
+    shadow->read_only = read_only;
+    shadow->device = array;
+}
+
 cudaError_t xm_driver_map_mipmapped_array(struct xm_driver_import *import,
                                           const cudaExternalMemoryMipmappedArrayDesc *desc,
                                           struct xm_allocation *allocation)
@@ -254,6 +282,8 @@ cudaError_t xm_driver_map_mipmapped_array(struct xm_driver_import *import,
         mapping->levels[level] = array;
     }
     mapping->level_count = desc->numLevels;
+    for (unsigned int level = 0; level < desc->numLevels; level++)
+        describe_level(&mapping->shadows[level], desc, level, import->read_only, mapping->levels[level]);
     allocation->mipmap = (struct cudaMipmappedArray *)mipmap;
     allocation->ptr = NULL;
     allocation->size = 0;
@@ -283,4 +313,115 @@ void xm_driver_mapping_release(struct xm_allocation *allocation)
     } else {
         drv->cuMemFree((CUdeviceptr)(uintptr_t)allocation->ptr);
     }
+}
+
+/* ---- the runtime subset on device memory ---------------------------------- */
+
+bool xm_driver_is_default(void)
+{
+    const struct xm_backend_ops *backend = xm_backend_default();
+
+    return backend == &xm_cuda_backend_ops;
+}
+
+cudaError_t xm_driver_malloc(size_t size, struct xm_allocation *allocation)
+{
+    cudaError_t error = cudaSuccess;
+    const struct xm_cuda_driver *drv = driver_or_error(&error);
+    struct xm_driver_mapping *mapping;
+    CUdeviceptr ptr = 0;
+
+    if (!drv)
+        return error;
+    mapping = calloc(1, sizeof(*mapping));
+    if (!mapping)
+        return xm_cuda_error(cudaErrorMemoryAllocation, "out of memory for a mapping");
+    DRIVER_CHECK(drv->cuMemAlloc(&ptr, size));
+    allocation->ptr = (uint8_t *)(uintptr_t)ptr;
+    allocation->size = size;
+    allocation->driver = mapping;
+    return cudaSuccess;
+fail:
+    free(mapping);
+    return error;
+}
+
+static void describe_side(CUmemorytype *type, const void **host, CUdeviceptr *device, CUarray *array,
+                          size_t *x, size_t *y, size_t *z, size_t *pitch, size_t *height,
+                          const struct xm_copy_side *side, uint64_t rows)
+{
+    if (side->array) {
+        *type = CU_MEMORYTYPE_ARRAY;
+        *array = side->array->device;
+        *x = side->x_bytes;
+        *y = side->y;
+        *z = side->z;
+        return;
+    }
+    *type = side->device ? CU_MEMORYTYPE_DEVICE : CU_MEMORYTYPE_HOST;
+    if (side->device)
+        *device = (CUdeviceptr)(uintptr_t)side->ptr;
+    else
+        *host = side->ptr;
+    *pitch = side->pitch;
+    /* Rows of a slice: the slice pitch counts whole rows (a 3D copy's ysize),
+     * or there is one slice. */
+    *height = side->slice_pitch && side->pitch ? side->slice_pitch / side->pitch : rows;
+}
+
+cudaError_t xm_driver_copy(const char *call, const struct xm_copy_side *dst, const struct xm_copy_side *src,
+                           uint64_t row_bytes, uint64_t rows, uint64_t slices)
+{
+    cudaError_t error = cudaSuccess;
+    const struct xm_cuda_driver *drv = driver_or_error(&error);
+    CUDA_MEMCPY3D copy = {0};
+    const void *dst_host = NULL;
+
+    if (!drv)
+        return error;
+    describe_side(&copy.srcMemoryType, &copy.srcHost, &copy.srcDevice, &copy.srcArray, &copy.srcXInBytes,
+                  &copy.srcY, &copy.srcZ, &copy.srcPitch, &copy.srcHeight, src, rows);
+    describe_side(&copy.dstMemoryType, &dst_host, &copy.dstDevice, &copy.dstArray, &copy.dstXInBytes,
+                  &copy.dstY, &copy.dstZ, &copy.dstPitch, &copy.dstHeight, dst, rows);
+    copy.dstHost = (void *)dst_host;
+    copy.WidthInBytes = row_bytes;
+    copy.Height = rows;
+    copy.Depth = slices;
+    {
+        CUresult result = drv->cuMemcpy3D(&copy);
+
+        if (result != CUDA_SUCCESS)
+            return driver_fail(result, __FILE__, __LINE__, call);
+    }
+    return cudaSuccess;
+}
+
+cudaError_t xm_driver_memset_2d(const char *call, uint8_t *ptr, uint64_t pitch, int value, uint64_t width,
+                                uint64_t height)
+{
+    cudaError_t error = cudaSuccess;
+    const struct xm_cuda_driver *drv = driver_or_error(&error);
+    CUresult result;
+
+    if (!drv)
+        return error;
+    result = height == 1 ? drv->cuMemsetD8((CUdeviceptr)(uintptr_t)ptr, (unsigned char)value, width)
+                         : drv->cuMemsetD2D8((CUdeviceptr)(uintptr_t)ptr, pitch, (unsigned char)value, width,
+                                             height);
+    if (result != CUDA_SUCCESS)
+        return driver_fail(result, __FILE__, __LINE__, call);
+    return cudaSuccess;
+}
+
+cudaError_t xm_driver_synchronize(const char *call)
+{
+    const struct xm_cuda_driver *drv = xm_cuda_driver_get(NULL, 0);
+    CUresult result;
+
+    if (!drv)
+        return cudaSuccess;
+    result = drv->cuCtxSynchronize();
+    if (result != CUDA_SUCCESS)
+        return driver_fail(result, __FILE__, __LINE__, call);
+    return cudaSuccess;
 }

@@ -8,6 +8,11 @@
  * called: a stream's work is done before the call that queued it returns,
  * which keeps each stream's order and makes every synchronization a no-op.
  *
+ * On the cuda backend the same checks run against what the registry knows
+ * of device memory (its ranges, and a description of each level array),
+ * and a copy that touches device memory is one synchronous cuMemcpy3D
+ * (import_driver.c); cudaMalloc is cuMemAlloc there.
+ *
  * Each entry point validates everything -- stream, kind, handles, pitches,
  * then the regions -- before it moves a byte, and reports a failure through
  * xm_cuda_error() with the name of the CUDA call it stands for.
@@ -346,7 +351,7 @@ EXTMEM_API cudaError_t extmemStreamQuery(cudaStream_t stream)
 
 EXTMEM_API cudaError_t extmemDeviceSynchronize(void)
 {
-    return cudaSuccess;
+    return xm_driver_synchronize("cudaDeviceSynchronize");
 }
 
 /* ---- checking what a copy touches --------------------------------------- */
@@ -417,6 +422,9 @@ static cudaError_t check_linear(const char *call, const char *what, const void *
 struct box {
     uint8_t *first;
     uint64_t row_pitch, slice_pitch;
+    bool device;                  /* first is device memory (cuda backend) */
+    const struct cudaArray *array; /* a level array in device memory, else NULL */
+    uint64_t x_bytes, y, z;       /* ... and where in it the box starts */
 };
 
 /* Checks a box of rows x slices rows of row_bytes bytes at byte (x, y, z)
@@ -450,6 +458,8 @@ static cudaError_t check_pitched(const char *call, const char *what, const void 
     out->first = (uint8_t *)ptr + offset;
     out->row_pitch = pitch;
     out->slice_pitch = slice_pitch;
+    out->device = xm_allocation_is_device(out->first);
+    out->array = NULL;
     return cudaSuccess;
 }
 
@@ -487,6 +497,15 @@ static cudaError_t check_array_box(const char *call, const char *what, const str
                              "outside %s, which is %ux%ux%u", call, (unsigned long long)w, (unsigned long long)h,
                              (unsigned long long)d, (unsigned long long)x, (unsigned long long)y,
                              (unsigned long long)z, what, array->width, array->height, array->depth);
+    *out = (struct box){0};
+    if (array->device) {
+        out->device = true;
+        out->array = array;
+        out->x_bytes = x * array->texel_size;
+        out->y = y;
+        out->z = z;
+        return cudaSuccess;
+    }
     out->first = array->data + z * array->slice_pitch + y * array->row_pitch + x * array->texel_size;
     out->row_pitch = array->row_pitch;
     out->slice_pitch = array->slice_pitch;
@@ -523,6 +542,24 @@ static void copy_box(const struct box *dst, const struct box *src, uint64_t row_
     }
 }
 
+/* Moves a checked box: on the host, or through the driver when either side
+ * is device memory. */
+static cudaError_t move_box(const char *call, const struct box *dst, const struct box *src, uint64_t row_bytes,
+                            uint64_t rows, uint64_t slices)
+{
+    struct xm_copy_side d, s;
+
+    if (!dst->device && !src->device) {
+        copy_box(dst, src, row_bytes, rows, slices);
+        return cudaSuccess;
+    }
+    d = (struct xm_copy_side){dst->array, dst->x_bytes, dst->y, dst->z, dst->first, dst->device, dst->row_pitch,
+                              dst->slice_pitch};
+    s = (struct xm_copy_side){src->array, src->x_bytes, src->y, src->z, src->first, src->device, src->row_pitch,
+                              src->slice_pitch};
+    return xm_driver_copy(call, &d, &s, row_bytes, rows, slices);
+}
+
 /* ---- allocation and arrays ------------------------------------------------ */
 
 EXTMEM_API cudaError_t extmemMalloc(void **devPtr, size_t size)
@@ -542,6 +579,14 @@ EXTMEM_API cudaError_t extmemMalloc(void **devPtr, size_t size)
     /* aligned_alloc wants a multiple of the alignment. */
     if (size > SIZE_MAX - (XM_MALLOC_ALIGNMENT - 1))
         return xm_cuda_error(cudaErrorMemoryAllocation, "cudaMalloc: %zu bytes is more than can be allocated", size);
+    if (xm_driver_is_default()) {
+        error = xm_driver_malloc(size, &allocation);
+        if (error == cudaSuccess && (error = xm_allocation_add(&allocation)) != cudaSuccess)
+            xm_allocation_release(&allocation);
+        if (error == cudaSuccess)
+            *devPtr = allocation.ptr;
+        return error;
+    }
     rounded = (size + XM_MALLOC_ALIGNMENT - 1) / XM_MALLOC_ALIGNMENT * XM_MALLOC_ALIGNMENT;
     allocation.ptr = aligned_alloc(XM_MALLOC_ALIGNMENT, rounded);
     if (!allocation.ptr)
@@ -560,8 +605,17 @@ EXTMEM_API cudaError_t extmemMalloc(void **devPtr, size_t size)
 EXTMEM_API cudaError_t extmemGetMipmappedArrayLevel(cudaArray_t *levelArray, cudaMipmappedArray_const_t mipmappedArray,
                                                     unsigned int level)
 {
+    struct xm_allocation device;
+
     if (!levelArray)
         return xm_cuda_error(cudaErrorInvalidValue, "cudaGetMipmappedArrayLevel: levelArray is NULL");
+    if (mipmappedArray && xm_device_mipmap_find(mipmappedArray, &device)) {
+        if (level >= device.driver->level_count)
+            return xm_cuda_error(cudaErrorInvalidValue, "cudaGetMipmappedArrayLevel: level %u is past the %u "
+                                 "levels of the array", level, device.driver->level_count);
+        *levelArray = (cudaArray_t)device.driver->levels[level];
+        return cudaSuccess;
+    }
     if (!mipmappedArray || !xm_mipmap_is_live(mipmappedArray))
         return xm_cuda_error(cudaErrorInvalidResourceHandle, "cudaGetMipmappedArrayLevel: %p is not a live mapped "
                              "mipmapped array", (const void *)mipmappedArray);
@@ -610,6 +664,12 @@ static cudaError_t memcpy_1d(const char *call, void *dst, const void *src, size_
         error = check_linear(call, "src", src, count, src_side, false);
     if (error != cudaSuccess)
         return error;
+    if (xm_allocation_is_device(dst) || xm_allocation_is_device(src)) {
+        struct box d = {.first = dst, .row_pitch = count, .device = xm_allocation_is_device(dst)};
+        struct box s = {.first = (uint8_t *)src, .row_pitch = count, .device = xm_allocation_is_device(src)};
+
+        return move_box(call, &d, &s, count, 1, 1);
+    }
     memmove(dst, src, count);
     return cudaSuccess;
 }
@@ -648,8 +708,7 @@ static cudaError_t memcpy_2d(const char *call, void *dst, size_t dpitch, const v
         error = check_pitched(call, "src", src, spitch, 0, 0, 0, 0, width, height, 1, src_side, false, &src_box);
     if (error != cudaSuccess)
         return error;
-    copy_box(&dst_box, &src_box, width, height, 1);
-    return cudaSuccess;
+    return move_box(call, &dst_box, &src_box, width, height, 1);
 }
 
 EXTMEM_API cudaError_t extmemMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
@@ -697,8 +756,7 @@ static cudaError_t memcpy_2d_to_array(const char *call, cudaArray_t dst, size_t 
         error = check_pitched(call, "src", src, spitch, 0, 0, 0, 0, width, height, 1, src_side, false, &src_box);
     if (error != cudaSuccess)
         return error;
-    copy_box(&dst_box, &src_box, width, height, 1);
-    return cudaSuccess;
+    return move_box(call, &dst_box, &src_box, width, height, 1);
 }
 
 EXTMEM_API cudaError_t extmemMemcpy2DToArray(cudaArray_t dst, size_t wOffset, size_t hOffset, const void *src,
@@ -747,8 +805,7 @@ static cudaError_t memcpy_2d_from_array(const char *call, void *dst, size_t dpit
         error = check_pitched(call, "dst", dst, dpitch, 0, 0, 0, 0, width, height, 1, dst_side, true, &dst_box);
     if (error != cudaSuccess)
         return error;
-    copy_box(&dst_box, &src_box, width, height, 1);
-    return cudaSuccess;
+    return move_box(call, &dst_box, &src_box, width, height, 1);
 }
 
 EXTMEM_API cudaError_t extmemMemcpy2DFromArray(void *dst, size_t dpitch, cudaArray_const_t src, size_t wOffset,
@@ -807,8 +864,7 @@ EXTMEM_API cudaError_t extmemMemcpy2DArrayToArray(cudaArray_t dst, size_t wOffse
         error = check_array_box(call, "src", src_array, src_x, hOffsetSrc, 0, w, height, 1, &src_box);
     if (error != cudaSuccess)
         return error;
-    copy_box(&dst_box, &src_box, width, height, 1);
-    return cudaSuccess;
+    return move_box(call, &dst_box, &src_box, width, height, 1);
 }
 
 /* ---- cudaMemcpy3D ---------------------------------------------------------- */
@@ -904,8 +960,7 @@ static cudaError_t memcpy_3d(const char *call, const struct cudaMemcpy3DParms *p
                                 false, &src_box);
     if (error != cudaSuccess)
         return error;
-    copy_box(&dst_box, &src_box, row_bytes, p->extent.height, p->extent.depth);
-    return cudaSuccess;
+    return move_box(call, &dst_box, &src_box, row_bytes, p->extent.height, p->extent.depth);
 }
 
 EXTMEM_API cudaError_t extmemMemcpy3D(const struct cudaMemcpy3DParms *p)
@@ -936,6 +991,8 @@ static cudaError_t memset_2d(const char *call, void *devPtr, size_t pitch, int v
     error = check_pitched(call, "devPtr", devPtr, pitch, 0, 0, 0, 0, width, height, 1, SIDE_DEVICE, true, &box);
     if (error != cudaSuccess)
         return error;
+    if (box.device)
+        return xm_driver_memset_2d(call, box.first, box.row_pitch, value, width, height);
     /* CUDA sets each byte to value converted to unsigned char. */
     for (size_t y = 0; y < height; y++)
         memset(box.first + y * box.row_pitch, (unsigned char)value, width);
