@@ -3,6 +3,7 @@
  * who holds a reference, when a KMT value and a name die, and that every
  * import and mapping is counted.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -75,6 +76,52 @@ XM_TEST(test_memory_is_freed_only_after_close_handle_and_last_reference)
     xm_test_census(&during);
     XM_ASSERT_EQ(during.resources, before.resources + 1); /* the COM reference still holds it */
     ID3D11Texture2D_Release(texture);
+    XM_ASSERT_NOTHING_LEAKED(before);
+    ID3D11Device1_Release(device);
+}
+
+static int count_open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    int count = 0;
+
+    XM_ASSERT_NOT_NULL(dir);
+    while (readdir(dir))
+        count++;
+    closedir(dir);
+    return count;
+}
+
+XM_TEST(test_memory_and_its_fd_go_with_the_last_of_handle_com_import_and_mapping)
+{
+    struct xm_test_census before;
+    cudaExternalMemoryBufferDesc desc;
+    cudaExternalMemory_t ext = NULL;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer;
+    void *mapped = NULL;
+    HANDLE handle;
+    int fds;
+
+    xm_test_census(&before);
+    fds = count_open_fds();
+    buffer = xm_test_buffer(device, 1 << 20, SHARED_NT, NULL);
+    handle = xm_test_nt_handle(buffer, RW, NULL);
+    XM_ASSERT_CUDA(xm_test_import(&ext, cudaExternalMemoryHandleTypeD3D11Resource, handle, NULL, 1 << 20),
+                   cudaSuccess);
+    memset(&desc, 0, sizeof(desc));
+    desc.size = 1 << 20;
+    XM_ASSERT_CUDA(cudaExternalMemoryGetMappedBuffer(&mapped, ext, &desc), cudaSuccess);
+    XM_ASSERT_EQ(count_open_fds(), fds + 1); /* the memfd, however many holders */
+
+    /* Release in an order unlike creation's; the memory stays until the last. */
+    XM_ASSERT_CUDA(cudaDestroyExternalMemory(ext), cudaSuccess);
+    ID3D11Buffer_Release(buffer);
+    XM_ASSERT(CloseHandle(handle));
+    XM_ASSERT_EQ(count_open_fds(), fds + 1);
+    memset(mapped, 0x5a, 1 << 20); /* still valid memory */
+    XM_ASSERT_CUDA(cudaFree(mapped), cudaSuccess);
+    XM_ASSERT_EQ(count_open_fds(), fds);
     XM_ASSERT_NOTHING_LEAKED(before);
     ID3D11Device1_Release(device);
 }
@@ -422,6 +469,7 @@ XM_TEST(test_duplicate_handle_can_narrow_access_but_not_widen_it)
 XM_TEST_LIST(
     XM_TEST_ENTRY(test_nt_handle_keeps_resource_alive_after_last_com_reference)
     XM_TEST_ENTRY(test_memory_is_freed_only_after_close_handle_and_last_reference)
+    XM_TEST_ENTRY(test_memory_and_its_fd_go_with_the_last_of_handle_com_import_and_mapping)
     XM_TEST_ENTRY(test_kmt_handle_dies_with_last_reference)
     XM_TEST_ENTRY(test_kmt_handle_lives_while_an_import_holds_the_resource)
     XM_TEST_ENTRY(test_import_holds_a_reference_so_the_seed_may_close_the_handle)
