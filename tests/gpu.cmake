@@ -1,0 +1,36 @@
+# GPU tests (label gpu): the cuda backend on a real GPU. Each skips (exit
+# 77, printing why) where the backend cannot run, so CI shows them skipped.
+# Included from tests/CMakeLists.txt (after xm_add_test is defined).
+
+xm_add_test(NAME test_gpu SOURCES gpu/test_gpu.c INTERNAL LABELS gpu)
+if(EXTMEM_HAVE_CUDA_HEADERS)
+  target_compile_definitions(test_gpu PRIVATE EXTMEM_HAVE_CUDA_BACKEND)
+  target_include_directories(test_gpu SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
+endif()
+
+# The CPU suites again, unchanged, on GPU memory.
+add_executable(on_cuda gpu/on_cuda.c)
+target_link_libraries(on_cuda PRIVATE extmem_static)
+target_compile_options(on_cuda PRIVATE ${EXTMEM_C_WARNINGS})
+set(xm_on_cuda test_data test_lifetime)
+if(EXTMEM_BUILD_EXAMPLES)
+  list(APPEND xm_on_cuda seed_paths seed_paths_cxx extmem-demo) # examples/, defined later
+endif()
+foreach(t ${xm_on_cuda})
+  add_test(NAME ${t}_on_cuda COMMAND on_cuda $<TARGET_FILE:${t}>)
+  set_tests_properties(${t}_on_cuda PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 300)
+endforeach()
+
+# The seed's import code in a CUDA program whose kernels write what it
+# imported; built where nvcc is.
+include(CheckLanguage)
+check_language(CUDA)
+if(CMAKE_CUDA_COMPILER AND EXTMEM_HAVE_CUDA_HEADERS)
+  enable_language(CUDA)
+  add_executable(seed_kernel gpu/seed_kernel.cu)
+  set_target_properties(seed_kernel PROPERTIES CUDA_ARCHITECTURES 90 CUDA_STANDARD 17)
+  target_compile_options(seed_kernel PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror>)
+  target_link_libraries(seed_kernel PRIVATE extmem_static)
+  add_test(NAME seed_kernel COMMAND seed_kernel)
+  set_tests_properties(seed_kernel PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 120)
+endif()
