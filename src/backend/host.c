@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -74,6 +75,36 @@ fail_errno: {
                         "cannot allocate %llu bytes of host memory: %s",
                         (unsigned long long)size, strerror(err));
     }
+}
+
+static HRESULT host_memory_import(int fd, uint64_t size, struct xm_memory **out)
+{
+    struct xm_memory *memory;
+    struct stat st;
+    void *ptr;
+
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size || size > (uint64_t)SIZE_MAX)
+        return xm_error(E_INVALIDARG, "the shared memory is not a file of %llu bytes", (unsigned long long)size);
+    memory = calloc(1, sizeof(*memory));
+    if (!memory)
+        return xm_error(E_OUTOFMEMORY, "out of memory for a memory object");
+    /* Access rights are enforced per handle and per mapping (a read-only
+     * import maps its own PROT_READ view), as for memory made here. */
+    ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (ptr == MAP_FAILED) {
+        int err = errno;
+
+        free(memory);
+        return xm_error(err == ENOMEM ? E_OUTOFMEMORY : E_FAIL, "cannot map %llu bytes of shared memory: %s",
+                        (unsigned long long)size, strerror(err));
+    }
+    memory->refcount = 1;
+    memory->ops = &xm_host_backend_ops;
+    memory->size = size;
+    memory->fd = fd;
+    memory->host_ptr = ptr;
+    *out = memory;
+    return S_OK;
 }
 
 static void host_memory_destroy(struct xm_memory *memory)
@@ -142,6 +173,7 @@ const struct xm_backend_ops xm_host_backend_ops = {
     .name = "host",
     .probe = host_probe,
     .memory_create = host_memory_create,
+    .memory_import = host_memory_import,
     .memory_destroy = host_memory_destroy,
     .write = host_write,
     .read = host_read,

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/hash_map.h"
+#include "ipc/share.h"
 
 /* The kernel object behind one or more NT handle values. */
 struct nt_object {
@@ -28,7 +29,9 @@ struct handle_entry {
 };
 
 #define NT_HANDLE_STEP 4u
-#define NT_HANDLE_LIMIT 0x40000000u
+/* Values from XM_REMOTE_HANDLE_BIT up are handed out by the broker to
+ * processes that receive a DuplicateHandle (ipc/protocol.h). */
+#define NT_HANDLE_LIMIT XM_REMOTE_HANDLE_BIT
 #define KMT_HIGH_BIT 0x40000000u
 #define KMT_LOW_BITS 0x2u
 #define KMT_RANDOM_MASK 0x3ffffffcu
@@ -68,6 +71,42 @@ HRESULT xm_kmt_register(struct xm_object *object)
     return hr;
 }
 
+bool xm_kmt_register_value(struct xm_object *object, uint32_t value)
+{
+    struct xm_object *holder;
+    bool ok = false;
+
+    pthread_mutex_lock(&table_lock);
+    holder = xm_hash_map_get(&kmt_values, value);
+    /* A holder whose count reached zero is being destroyed: take its place
+     * (xm_kmt_unregister removes only an entry that is still its own). */
+    if (holder && __atomic_load_n(&holder->refcount, __ATOMIC_RELAXED) == 0) {
+        xm_hash_map_remove(&kmt_values, value);
+        holder = NULL;
+    }
+    if (!holder && xm_hash_map_insert(&kmt_values, value, object)) {
+        object->kmt = value;
+        ok = true;
+    }
+    pthread_mutex_unlock(&table_lock);
+    return ok;
+}
+
+bool xm_kmt_rekey(struct xm_object *object, uint32_t value)
+{
+    bool ok = false;
+
+    pthread_mutex_lock(&table_lock);
+    if (!xm_hash_map_get(&kmt_values, value) && xm_hash_map_insert(&kmt_values, value, object)) {
+        if (xm_hash_map_get(&kmt_values, object->kmt) == object)
+            xm_hash_map_remove(&kmt_values, object->kmt);
+        object->kmt = value;
+        ok = true;
+    }
+    pthread_mutex_unlock(&table_lock);
+    return ok;
+}
+
 void xm_kmt_unregister(struct xm_object *object)
 {
     if (!object->kmt)
@@ -92,6 +131,9 @@ enum xm_lookup xm_kmt_open(uint32_t value, enum xm_object_kind kind, struct xm_o
     pthread_mutex_unlock(&table_lock);
     if (result == XM_LOOKUP_OK)
         *out = object;
+    /* Another process's object: ask the broker (when one runs). */
+    if (result == XM_LOOKUP_NOT_FOUND && (value & XM_KMT_SHAPE_MASK) == XM_KMT_SHAPE)
+        result = xm_share_open_kmt(value, kind, out);
     return result;
 }
 
@@ -268,6 +310,10 @@ enum xm_lookup xm_handle_open(HANDLE handle, enum xm_object_kind kind, struct xm
     if (entry)
         result = open_target(entry->object, entry->access, kind, out, access);
     pthread_mutex_unlock(&table_lock);
+    /* A value another process duplicated into this one: take it from the
+     * broker once (it then is an ordinary handle here), then open it. */
+    if (result == XM_LOOKUP_NOT_FOUND && xm_handle_is_remote(handle) && xm_share_claim_handle(handle))
+        return xm_handle_open(handle, kind, out, access);
     return result;
 }
 
@@ -282,6 +328,8 @@ enum xm_lookup xm_name_open(const WCHAR *name, enum xm_object_kind kind, struct 
     if (object)
         result = open_target(object, object->access, kind, out, access);
     pthread_mutex_unlock(&table_lock);
+    if (result == XM_LOOKUP_NOT_FOUND)
+        result = xm_share_open_name(name, kind, out, access);
     return result;
 }
 
@@ -304,6 +352,9 @@ static void free_nt_object(struct nt_object *object)
 {
     if (!object)
         return;
+    /* The name dies with the naming process's last handle. */
+    if (object->name)
+        xm_share_unname(object->target);
     xm_object_unref(object->target);
     free(object->name);
     free(object);
@@ -320,7 +371,44 @@ bool xm_handle_close(HANDLE handle)
         dead = drop_handle(entry);
     pthread_mutex_unlock(&table_lock);
     free_nt_object(dead);
+    /* Closing a duplicated-in value never opened here still releases the
+     * broker's grant: claim it, then close it. */
+    if (!entry && xm_handle_is_remote(handle) && xm_share_claim_handle(handle))
+        return xm_handle_close(handle);
     return entry != NULL;
+}
+
+HRESULT xm_handle_install(struct xm_object *target, uint32_t access, HANDLE value)
+{
+    struct nt_object *object = calloc(1, sizeof(*object));
+    struct handle_entry *entry = malloc(sizeof(*entry));
+    HRESULT hr = S_OK;
+
+    if (!object || !entry) {
+        hr = xm_error(E_OUTOFMEMORY, "out of memory for an NT object");
+        goto done;
+    }
+    object->target = target;
+    object->access = access;
+    entry->object = object;
+    entry->access = access;
+    pthread_mutex_lock(&table_lock);
+    if (xm_hash_map_get(&handles, (uint64_t)(uintptr_t)value))
+        hr = xm_error(E_INVALIDARG, "handle value %p is already open in this process", value);
+    else if (!xm_hash_map_insert(&handles, (uint64_t)(uintptr_t)value, entry))
+        hr = xm_error(E_OUTOFMEMORY, "out of memory for a handle");
+    if (SUCCEEDED(hr)) {
+        object->handle_count = 1;
+        xm_object_ref(target);
+        nt_object_count++;
+        object = NULL;
+        entry = NULL;
+    }
+    pthread_mutex_unlock(&table_lock);
+done:
+    free(object);
+    free(entry);
+    return hr;
 }
 
 DWORD xm_handle_duplicate(HANDLE source, uint32_t access, bool same_access, bool close_source,

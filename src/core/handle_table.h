@@ -12,11 +12,15 @@
  *   name (DXGI_ERROR_NAME_ALREADY_EXISTS). Names compare case-sensitively
  *   and hold at most MAX_PATH characters, as CreateSharedHandle documents.
  *
- * NT handle values are multiples of 4 below 0x40000000 and never reused
- * while the process lives (until 2^28 handles were made), so a stale value
- * fails instead of naming a newer object. KMT values are random, have bit
- * 30 set and the low two bits 10, so the two spaces never meet:
- * CloseHandle on a KMT value is always an error.
+ * NT handle values are multiples of 4 below 0x20000000 and never reused
+ * while the process lives (until 2^27 handles were made), so a stale value
+ * fails instead of naming a newer object. Values with bit 29 set come from
+ * the broker: DuplicateHandle from another process (ipc/share.c). KMT
+ * values are random, have bit 30 set and the low two bits 10, so the
+ * spaces never meet: CloseHandle on a KMT value is always an error.
+ *
+ * A lookup that misses here asks the broker, when one runs, for another
+ * process's object (a KMT value, a name, a duplicated-in handle value).
  *
  * Every function is thread-safe.
  */
@@ -30,6 +34,21 @@
 #include <extmem/wintypes.h>
 
 #include "core/object.h"
+#include "ipc/protocol.h"
+
+/* What every KMT value looks like (bit 30 set, low bits 10). */
+#define XM_KMT_SHAPE_MASK 0xc0000003u
+#define XM_KMT_SHAPE 0x40000002u
+
+/* True for a handle value the broker hands out (DuplicateHandle into this
+ * process from another). */
+static inline bool xm_handle_is_remote(HANDLE handle)
+{
+    uintptr_t value = (uintptr_t)handle;
+
+    return value <= UINT32_MAX && (value & ~(uintptr_t)(XM_REMOTE_HANDLE_MASK)) == XM_REMOTE_HANDLE_BIT &&
+           (value & XM_REMOTE_HANDLE_MASK);
+}
 
 #ifndef MAX_PATH
 #define MAX_PATH 260
@@ -88,5 +107,18 @@ void xm_handle_stats(struct xm_handle_stats *stats);
 
 /* Removes object's KMT value; called by xm_object_unref before destroy. */
 void xm_kmt_unregister(struct xm_object *object);
+
+/* Registers object under a KMT value chosen elsewhere (the broker).
+ * False when a live local object has it. */
+bool xm_kmt_register_value(struct xm_object *object, uint32_t value);
+
+/* Moves object to another KMT value (the broker found its proposed value
+ * taken); false when the new one is taken here. */
+bool xm_kmt_rekey(struct xm_object *object, uint32_t value);
+
+/* Installs a handle of the given value (from the broker) naming a new NT
+ * object on target, taking a reference on it. E_INVALIDARG when the value
+ * is already open here, E_OUTOFMEMORY. */
+HRESULT xm_handle_install(struct xm_object *target, uint32_t access, HANDLE value);
 
 #endif

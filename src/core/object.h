@@ -32,6 +32,11 @@ struct xm_object {
     uint32_t refcount;      /* atomic */
     uint32_t kmt;           /* global value, 0 if the object has none */
     const struct xm_object_ops *ops;
+    /* Known to the broker (ipc/share.c): its id there, and the connection
+     * generation that id belongs to; 0 while the object is process-local.
+     * Guarded by the broker client's lock. */
+    uint64_t broker_id;
+    uint32_t broker_generation;
 };
 
 static inline void xm_object_init(struct xm_object *object, enum xm_object_kind kind,
@@ -41,6 +46,8 @@ static inline void xm_object_init(struct xm_object *object, enum xm_object_kind 
     object->refcount = 1;
     object->kmt = 0;
     object->ops = ops;
+    object->broker_id = 0;
+    object->broker_generation = 0;
 }
 
 static inline void xm_object_ref(struct xm_object *object)

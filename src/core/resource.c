@@ -3,7 +3,9 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "core/format.h"
 #include "core/handle_table.h"
+#include "ipc/share.h"
 
 static size_t live_resources; /* atomic */
 
@@ -11,6 +13,8 @@ static void resource_destroy(struct xm_object *object)
 {
     struct xm_resource *resource = xm_resource_from_object(object);
 
+    /* This process's reference at the broker goes with the object. */
+    xm_share_forget(object);
     xm_memory_unref(resource->memory);
     free(resource);
     __atomic_fetch_sub(&live_resources, 1, __ATOMIC_RELAXED);
@@ -69,6 +73,55 @@ HRESULT xm_resource_create(const struct xm_resource_desc *desc, const struct xm_
         xm_resource_unref(resource);
         return hr;
     }
+    *out = resource;
+    return S_OK;
+}
+
+/* What a peer sent must describe something memory_create could have made. */
+static bool desc_is_sane(const struct xm_resource_desc *desc)
+{
+    if (desc->dimension < D3D11_RESOURCE_DIMENSION_BUFFER || desc->dimension > D3D11_RESOURCE_DIMENSION_TEXTURE3D)
+        return false;
+    if (!desc->width || !desc->height || !desc->depth || !desc->array_size || !desc->mip_levels ||
+        desc->mip_levels > XM_MAX_MIP_LEVELS || desc->mip_levels > xm_full_mip_count(desc->width, desc->height,
+                                                                                      desc->depth))
+        return false;
+    if (desc->dimension == D3D11_RESOURCE_DIMENSION_BUFFER)
+        return desc->format == DXGI_FORMAT_UNKNOWN && desc->mip_levels == 1 && desc->array_size == 1 &&
+               desc->height == 1 && desc->depth == 1;
+    return xm_format_lookup(desc->format) != NULL;
+}
+
+HRESULT xm_resource_import(const struct xm_resource_desc *desc, const struct xm_backend_ops *backend, int fd,
+                           uint64_t size, struct xm_resource **out)
+{
+    struct xm_resource *resource;
+    HRESULT hr;
+
+    if (!desc_is_sane(desc))
+        return xm_error(E_INVALIDARG, "the shared resource's description is not one extmem makes");
+    if (!backend->memory_import)
+        return xm_error(E_NOTIMPL, "the %s backend cannot import memory from another process", backend->name);
+    resource = calloc(1, sizeof(*resource));
+    if (!resource)
+        return xm_error(E_OUTOFMEMORY, "out of memory for a resource");
+    xm_object_init(&resource->base, XM_OBJECT_RESOURCE, &resource_ops);
+    resource->desc = *desc;
+    xm_layout_init(&resource->layout, desc);
+    if (resource->layout.size > size) {
+        hr = xm_error(E_INVALIDARG, "the shared memory (%llu bytes) is smaller than its resource (%llu)",
+                      (unsigned long long)size, (unsigned long long)resource->layout.size);
+        free(resource);
+        return hr;
+    }
+    hr = backend->memory_import(fd, size, &resource->memory);
+    if (FAILED(hr)) {
+        free(resource);
+        return hr;
+    }
+    /* CreateSharedHandle belongs to the process that made the resource. */
+    resource->nt_handle_created = 1;
+    __atomic_fetch_add(&live_resources, 1, __ATOMIC_RELAXED);
     *out = resource;
     return S_OK;
 }

@@ -50,6 +50,13 @@ static inline bool xm_resource_has_kmt(const struct xm_resource *resource)
     return resource->base.kmt != 0;
 }
 
+/* Builds a process-local resource over memory another process shared
+ * (the broker sent its description, fd and allocation size). Takes
+ * ownership of fd on success only. E_INVALIDARG for a description extmem
+ * would not make, E_NOTIMPL when the backend cannot import. */
+HRESULT xm_resource_import(const struct xm_resource_desc *desc, const struct xm_backend_ops *backend, int fd,
+                           uint64_t size, struct xm_resource **out);
+
 /* Number of live resources in this process (tests check it returns to
  * where it was: nothing leaked). */
 size_t xm_resource_live_count(void);

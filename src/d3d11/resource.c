@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/handle_table.h"
 #include "d3d11/d3d11_private.h"
+#include "ipc/share.h"
 
 static inline struct d3d11_resource *impl_from_ID3D11Resource(ID3D11Resource *iface)
 {
@@ -252,6 +253,10 @@ static HRESULT STDMETHODCALLTYPE dxgi_resource_GetSharedHandle(IDXGIResource1 *i
     if (!xm_resource_has_kmt(resource))
         return xm_error(E_INVALIDARG, "GetSharedHandle: the resource was created without "
                         "D3D11_RESOURCE_MISC_SHARED or SHARED_KEYEDMUTEX");
+    /* The value is global: other processes open it through the broker.
+     * It may change here, before it is ever handed out, if another
+     * process's object has it. */
+    xm_share_export_kmt(resource);
     *pSharedHandle = (HANDLE)(uintptr_t)resource->base.kmt;
     return S_OK;
 }
@@ -331,6 +336,12 @@ static HRESULT STDMETHODCALLTYPE dxgi_resource_CreateSharedHandle(IDXGIResource1
         return xm_error(DXGI_ERROR_INVALID_CALL, "CreateSharedHandle: the resource already has its NT handle; "
                         "use DuplicateHandle for another");
     hr = xm_handle_create(&resource->base, access, lpName, pHandle);
+    /* A name is per user, not per process: claim it at the broker too.
+     * An unnamed NT handle stays in this process (DuplicateHandle moves it). */
+    if (SUCCEEDED(hr) && lpName && FAILED(hr = xm_share_export_name(resource, lpName, access))) {
+        xm_handle_close(*pHandle);
+        *pHandle = NULL;
+    }
     if (FAILED(hr))
         __atomic_store_n(&resource->nt_handle_created, 0, __ATOMIC_RELEASE);
     return hr;

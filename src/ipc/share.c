@@ -1,0 +1,462 @@
+/*
+ * The library side of sharing across processes (docs/ARCHITECTURE.md,
+ * "Across processes"): registering exports with the broker, building
+ * local stand-ins for other processes' objects, and keeping exactly one
+ * broker reference per object alive here.
+ *
+ * `known` maps broker ids to this process's object for them, so a second
+ * open of the same object (by KMT value, name or handle) finds the same
+ * local object, and so a new connection (broker restart) can register
+ * every live object again. It holds no reference; xm_share_forget removes
+ * an object before it is freed. Everything here runs under the client
+ * lock (ipc/client.c), which is recursive: dropping a reference inside it
+ * may destroy an object, whose xm_share_forget takes the lock again.
+ */
+#include "ipc/share.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <extmem/dxgi.h>
+
+#include "core/error.h"
+#include "core/handle_table.h"
+#include "core/hash_map.h"
+#include "core/resource.h"
+#include "ipc/client.h"
+
+struct known_entry {
+    struct xm_object *object; /* no reference */
+    char *name;               /* the name this process gave it, or NULL */
+    uint32_t name_access;
+};
+
+static struct xm_hash_map known; /* broker id -> struct known_entry */
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+
+static void reregister_all(void);
+
+static void install_hook(void)
+{
+    xm_broker_set_reconnect_hook(reregister_all);
+}
+
+static void lock(void)
+{
+    pthread_once(&hook_once, install_hook);
+    xm_broker_lock();
+}
+
+bool xm_share_name_to_utf8(const WCHAR *name, char *out, size_t size)
+{
+    size_t n = 0;
+
+    for (; *name; name++) {
+        uint32_t c = (uint32_t)*name;
+        uint8_t bytes[4];
+        size_t count;
+
+        if (c < 0x80) {
+            bytes[0] = (uint8_t)c;
+            count = 1;
+        } else if (c < 0x800) {
+            bytes[0] = (uint8_t)(0xc0 | (c >> 6));
+            bytes[1] = (uint8_t)(0x80 | (c & 0x3f));
+            count = 2;
+        } else if (c < 0x10000) {
+            if (c >= 0xd800 && c <= 0xdfff)
+                return false;
+            bytes[0] = (uint8_t)(0xe0 | (c >> 12));
+            bytes[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3f));
+            bytes[2] = (uint8_t)(0x80 | (c & 0x3f));
+            count = 3;
+        } else if (c < 0x110000) {
+            bytes[0] = (uint8_t)(0xf0 | (c >> 18));
+            bytes[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3f));
+            bytes[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3f));
+            bytes[3] = (uint8_t)(0x80 | (c & 0x3f));
+            count = 4;
+        } else {
+            return false;
+        }
+        if (n + count >= size || n + count > XM_WIRE_MAX_NAME)
+            return false;
+        memcpy(out + n, bytes, count);
+        n += count;
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
+static void desc_to_wire(const struct xm_resource *resource, struct xm_wire_desc *w)
+{
+    const struct xm_resource_desc *d = &resource->desc;
+
+    memset(w, 0, sizeof(*w));
+    w->dimension = (uint32_t)d->dimension;
+    w->format = (uint32_t)d->format;
+    w->width = d->width;
+    w->height = d->height;
+    w->depth = d->depth;
+    w->mip_levels = d->mip_levels;
+    w->array_size = d->array_size;
+    w->usage = (uint32_t)d->usage;
+    w->bind_flags = d->bind_flags;
+    w->cpu_access_flags = d->cpu_access_flags;
+    w->misc_flags = d->misc_flags;
+    w->structure_byte_stride = d->structure_byte_stride;
+    w->alloc_size = resource->memory->size;
+    snprintf(w->backend, sizeof(w->backend), "%s", resource->memory->ops->name);
+}
+
+static void desc_from_wire(const struct xm_wire_desc *w, struct xm_resource_desc *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->dimension = (D3D11_RESOURCE_DIMENSION)w->dimension;
+    d->format = (DXGI_FORMAT)w->format;
+    d->width = w->width;
+    d->height = w->height;
+    d->depth = w->depth;
+    d->mip_levels = w->mip_levels;
+    d->array_size = w->array_size;
+    d->usage = (D3D11_USAGE)w->usage;
+    d->bind_flags = w->bind_flags;
+    d->cpu_access_flags = w->cpu_access_flags;
+    d->misc_flags = w->misc_flags;
+    d->structure_byte_stride = w->structure_byte_stride;
+}
+
+static bool is_current(const struct xm_object *object)
+{
+    return object->broker_id && object->broker_generation == xm_broker_generation();
+}
+
+/* Records object under id (replacing a dying object's stale entry). */
+static struct known_entry *remember(struct xm_object *object)
+{
+    struct known_entry *entry = xm_hash_map_get(&known, object->broker_id);
+
+    if (entry) {
+        entry->object = object;
+        return entry;
+    }
+    entry = calloc(1, sizeof(*entry));
+    if (!entry)
+        return NULL;
+    entry->object = object;
+    if (!xm_hash_map_insert(&known, object->broker_id, entry)) {
+        free(entry);
+        return NULL;
+    }
+    return entry;
+}
+
+static void drop_reference_locked(uint64_t id)
+{
+    struct xm_wire_id body = {id};
+    struct xm_message reply;
+
+    xm_broker_call_locked(XM_OP_UNREF, &body, sizeof(body), NULL, 0, -1, &reply, NULL);
+}
+
+/* Registers a resource with the broker on the current connection (once). */
+static int register_locked(struct xm_resource *resource)
+{
+    struct xm_wire_register body = {0};
+    struct xm_message reply;
+    int result;
+
+    if (is_current(&resource->base))
+        return XM_BROKER_OK;
+    if (resource->memory->fd < 0)
+        return xm_error(XM_WIRE_ERR_BAD_FD, "the resource's memory cannot leave this process");
+    body.kind = (uint32_t)resource->base.kind;
+    body.want_kmt = resource->base.kmt != 0;
+    body.kmt = resource->base.kmt;
+    desc_to_wire(resource, &body.desc);
+    result = xm_broker_call_locked(XM_OP_REGISTER, &body, sizeof(body), NULL, 0, resource->memory->fd, &reply, NULL);
+    if (result != XM_BROKER_OK)
+        return result == XM_BROKER_UNREACHABLE ? result
+                                               : xm_error(result, "the extmem broker refused the resource: %s",
+                                                          xm_wire_error_name((uint32_t)result));
+    /* The proposed value was another process's: take the broker's. */
+    if (reply.u.registered.kmt != resource->base.kmt && !xm_kmt_rekey(&resource->base, reply.u.registered.kmt)) {
+        drop_reference_locked(reply.u.registered.id);
+        return xm_error(XM_WIRE_ERR_NAME_EXISTS, "the KMT value the broker gave is taken in this process");
+    }
+    resource->base.broker_id = reply.u.registered.id;
+    resource->base.broker_generation = xm_broker_generation();
+    remember(&resource->base);
+    return XM_BROKER_OK;
+}
+
+static int name_locked(struct xm_object *object, const char *utf8, uint32_t access)
+{
+    struct xm_wire_name body = {object->broker_id, access, (uint32_t)strlen(utf8)};
+    struct xm_message reply;
+
+    return xm_broker_call_locked(XM_OP_NAME, &body, sizeof(body), utf8, body.name_len, -1, &reply, NULL);
+}
+
+void xm_share_export_kmt(struct xm_resource *resource)
+{
+    if (!xm_broker_enabled())
+        return;
+    lock();
+    if (xm_broker_connect_locked(true) == 0)
+        register_locked(resource);
+    xm_broker_unlock();
+}
+
+HRESULT xm_share_export_name(struct xm_resource *resource, const WCHAR *name, uint32_t access)
+{
+    char utf8[XM_WIRE_MAX_NAME + 1];
+    struct known_entry *entry;
+    HRESULT hr = S_OK;
+    int result;
+
+    if (!xm_broker_enabled())
+        return S_OK;
+    if (!xm_share_name_to_utf8(name, utf8, sizeof(utf8)))
+        return xm_error(E_INVALIDARG, "the name cannot be written in UTF-8");
+    lock();
+    if (xm_broker_connect_locked(true) != 0 || register_locked(resource) != XM_BROKER_OK)
+        goto done; /* the name stays in this process */
+    result = name_locked(&resource->base, utf8, access);
+    if (result == XM_WIRE_ERR_NAME_EXISTS) {
+        hr = xm_error(DXGI_ERROR_NAME_ALREADY_EXISTS, "the name \"%ls\" is in use by another process", name);
+        goto done;
+    }
+    entry = result == XM_BROKER_OK ? xm_hash_map_get(&known, resource->base.broker_id) : NULL;
+    if (entry && !entry->name) {
+        entry->name = strdup(utf8);
+        entry->name_access = access;
+    }
+done:
+    xm_broker_unlock();
+    return hr;
+}
+
+void xm_share_unname(struct xm_object *object)
+{
+    struct known_entry *entry;
+    struct xm_message reply;
+
+    if (!xm_broker_enabled())
+        return;
+    lock();
+    if (is_current(object)) {
+        struct xm_wire_id body = {object->broker_id};
+
+        xm_broker_call_locked(XM_OP_UNNAME, &body, sizeof(body), NULL, 0, -1, &reply, NULL);
+    }
+    entry = object->broker_id ? xm_hash_map_get(&known, object->broker_id) : NULL;
+    if (entry && entry->object == object) {
+        free(entry->name);
+        entry->name = NULL;
+    }
+    xm_broker_unlock();
+}
+
+void xm_share_forget(struct xm_object *object)
+{
+    struct known_entry *entry;
+
+    if (!object->broker_id)
+        return;
+    lock();
+    entry = xm_hash_map_get(&known, object->broker_id);
+    if (entry && entry->object == object) {
+        xm_hash_map_remove(&known, object->broker_id);
+        free(entry->name);
+        free(entry);
+    }
+    if (is_current(object))
+        drop_reference_locked(object->broker_id);
+    object->broker_id = 0;
+    xm_broker_unlock();
+}
+
+/* Turns an OBJECT reply (and the reference it gave) into a local object. */
+static enum xm_lookup adopt_locked(const struct xm_wire_object *wire, int fd, struct xm_object **out)
+{
+    struct known_entry *entry = xm_hash_map_get(&known, wire->id);
+    const struct xm_backend_ops *backend;
+    struct xm_resource_desc desc;
+    struct xm_resource *resource;
+
+    if (entry && xm_object_try_ref(entry->object)) {
+        close(fd);
+        /* One broker reference per object and process: this one is extra,
+         * unless the object's own belongs to an older connection. */
+        if (is_current(entry->object))
+            drop_reference_locked(wire->id);
+        else
+            entry->object->broker_generation = xm_broker_generation();
+        *out = entry->object;
+        return XM_LOOKUP_OK;
+    }
+    if (wire->kind != XM_OBJECT_RESOURCE) {
+        close(fd);
+        drop_reference_locked(wire->id);
+        return xm_error(XM_LOOKUP_WRONG_KIND, "the shared object is not a resource");
+    }
+    backend = xm_backend_find(wire->desc.backend);
+    desc_from_wire(&wire->desc, &desc);
+    if (!backend || FAILED(xm_resource_import(&desc, backend, fd, wire->desc.alloc_size, &resource))) {
+        if (!backend)
+            xm_set_error_message(__FILE__, __LINE__, "the resource was shared by the \"%s\" backend, which this build lacks", wire->desc.backend);
+        close(fd);
+        drop_reference_locked(wire->id);
+        return XM_LOOKUP_NOT_FOUND;
+    }
+    resource->base.broker_id = wire->id;
+    resource->base.broker_generation = xm_broker_generation();
+    if (wire->kmt)
+        xm_kmt_register_value(&resource->base, wire->kmt);
+    remember(&resource->base);
+    *out = &resource->base;
+    return XM_LOOKUP_OK;
+}
+
+/* Sends an open-style request and adopts what comes back. */
+static enum xm_lookup open_remote(uint16_t opcode, const void *body, uint32_t size, const char *name,
+                                  uint32_t name_len, struct xm_object **out, uint32_t *access)
+{
+    enum xm_lookup lookup = XM_LOOKUP_NOT_FOUND;
+    struct xm_message reply;
+    int fd, result;
+
+    if (!xm_broker_enabled())
+        return XM_LOOKUP_NOT_FOUND;
+    lock();
+    if (xm_broker_connect_locked(false) != 0)
+        goto done;
+    result = xm_broker_call_locked(opcode, body, size, name, name_len, -1, &reply, &fd);
+    if (result == XM_WIRE_ERR_WRONG_KIND)
+        lookup = XM_LOOKUP_WRONG_KIND;
+    if (result != XM_BROKER_OK || reply.opcode != XM_OP_OBJECT) {
+        if (fd >= 0)
+            close(fd);
+        goto done;
+    }
+    lookup = adopt_locked(&reply.u.object, fd, out);
+    if (lookup == XM_LOOKUP_OK && access)
+        *access = reply.u.object.access & XM_ACCESS_ALL;
+done:
+    xm_broker_unlock();
+    return lookup;
+}
+
+enum xm_lookup xm_share_open_kmt(uint32_t value, enum xm_object_kind kind, struct xm_object **out)
+{
+    struct xm_wire_open_kmt body = {value, (uint32_t)kind};
+
+    return open_remote(XM_OP_OPEN_KMT, &body, sizeof(body), NULL, 0, out, NULL);
+}
+
+enum xm_lookup xm_share_open_name(const WCHAR *name, enum xm_object_kind kind, struct xm_object **out,
+                                  uint32_t *access)
+{
+    char utf8[XM_WIRE_MAX_NAME + 1];
+    struct xm_wire_open_name body = {(uint32_t)kind, 0};
+
+    if (!xm_share_name_to_utf8(name, utf8, sizeof(utf8)))
+        return XM_LOOKUP_NOT_FOUND;
+    body.name_len = (uint32_t)strlen(utf8);
+    return open_remote(XM_OP_OPEN_NAME, &body, sizeof(body), utf8, body.name_len, out, access);
+}
+
+bool xm_share_claim_handle(HANDLE handle)
+{
+    struct xm_wire_claim body = {(uint32_t)(uintptr_t)handle, 0};
+    struct xm_object *object;
+    uint32_t access = 0;
+    HRESULT hr;
+
+    if (open_remote(XM_OP_CLAIM, &body, sizeof(body), NULL, 0, &object, &access) != XM_LOOKUP_OK)
+        return false;
+    hr = xm_handle_install(object, access, handle);
+    xm_object_unref(object);
+    return SUCCEEDED(hr);
+}
+
+DWORD xm_share_duplicate(struct xm_object *target, uint32_t access, pid_t pid, HANDLE *out)
+{
+    struct xm_wire_duplicate body = {0};
+    struct xm_message reply;
+    DWORD error = ERROR_SUCCESS;
+    int result;
+
+    if (!xm_broker_enabled())
+        return xm_error(ERROR_NOT_SUPPORTED, "EXTMEM_BROKER=off: handles cannot go to another process");
+    if (target->kind != XM_OBJECT_RESOURCE)
+        return xm_error(ERROR_NOT_SUPPORTED, "only resource handles can go to another process");
+    lock();
+    if (xm_broker_connect_locked(true) != 0) {
+        error = ERROR_NOT_SUPPORTED;
+        goto done;
+    }
+    result = register_locked(xm_resource_from_object(target));
+    if (result == XM_BROKER_OK) {
+        body.id = target->broker_id;
+        body.target_pid = (uint32_t)pid;
+        body.access = access;
+        result = xm_broker_call_locked(XM_OP_DUPLICATE, &body, sizeof(body), NULL, 0, -1, &reply, NULL);
+    }
+    if (result == XM_WIRE_ERR_NO_PROCESS)
+        error = xm_error(ERROR_INVALID_PARAMETER, "process %d does not exist", (int)pid);
+    else if (result == XM_WIRE_ERR_NO_MEMORY)
+        error = xm_error(ERROR_NOT_ENOUGH_MEMORY, "the extmem broker is out of memory");
+    else if (result != XM_BROKER_OK)
+        error = ERROR_NOT_SUPPORTED;
+    else
+        *out = (HANDLE)(uintptr_t)reply.u.duplicated.handle;
+done:
+    xm_broker_unlock();
+    return error;
+}
+
+/* A new connection replaced a lost one (the broker restarted): register
+ * every live object again, under its KMT value and name, so that other
+ * processes find them again. The broker merges registrations of the same
+ * memory from several processes into one object. */
+static void reregister_all(void)
+{
+    struct xm_hash_map old = known;
+    struct xm_object **live = calloc(old.count ? old.count : 1, sizeof(*live));
+    size_t live_count = 0;
+
+    xm_hash_map_init(&known);
+    for (size_t i = 0; i < old.capacity; i++) {
+        struct known_entry *entry = old.entries[i].key ? old.entries[i].value : NULL;
+
+        if (!entry)
+            continue;
+        if (live && xm_object_try_ref(entry->object)) {
+            struct xm_object *object = entry->object;
+
+            live[live_count++] = object;
+            if (register_locked(xm_resource_from_object(object)) == XM_BROKER_OK && entry->name)
+                name_locked(object, entry->name, entry->name_access);
+            if (entry->name && is_current(object)) {
+                struct known_entry *now = xm_hash_map_get(&known, object->broker_id);
+
+                if (now && !now->name) {
+                    now->name = entry->name;
+                    now->name_access = entry->name_access;
+                    entry->name = NULL;
+                }
+            }
+        }
+        free(entry->name);
+        free(entry);
+    }
+    xm_hash_map_finish(&old);
+    for (size_t i = 0; i < live_count; i++)
+        xm_object_unref(live[i]);
+    free(live);
+}

@@ -1,0 +1,504 @@
+/*
+ * Sharing across processes through the broker (docs/ARCHITECTURE.md,
+ * "Across processes"): KMT values, names and their clashes, references
+ * counted over processes, the broker's directory and its defences.
+ *
+ * Each test runs producer and consumer in forked children with a broker
+ * of its own (xm_ipc_setup); the test process itself only watches.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc/connection.h"
+#include "ipc/protocol.h"
+#include "ipc_util.h"
+
+#define WORDS 64
+#define RW (DXGI_SHARED_RESOURCE_READ | DXGI_SHARED_RESOURCE_WRITE)
+#define SHARED_NT (D3D11_RESOURCE_MISC_SHARED | D3D11_RESOURCE_MISC_SHARED_NTHANDLE)
+
+struct scenario {
+    struct xm_ipc_channel to_consumer, to_producer;
+    uint32_t seed;
+    const WCHAR *name;
+    DWORD access;
+};
+
+static void scenario_open(struct scenario *s, uint32_t seed, const WCHAR *name)
+{
+    memset(s, 0, sizeof(*s));
+    xm_ipc_channel_open(&s->to_consumer);
+    xm_ipc_channel_open(&s->to_producer);
+    s->seed = seed;
+    s->name = name;
+    s->access = RW;
+}
+
+static void scenario_close(struct scenario *s)
+{
+    xm_ipc_channel_close(&s->to_consumer);
+    xm_ipc_channel_close(&s->to_producer);
+}
+
+/* Imports a handle or name and checks the first WORDS words. */
+static void assert_import_reads(enum cudaExternalMemoryHandleType type, HANDLE handle, LPCWSTR name, uint32_t seed)
+{
+    cudaExternalMemoryBufferDesc desc = {0};
+    cudaExternalMemory_t ext = NULL;
+    uint32_t want[WORDS], *mapped = NULL;
+
+    XM_ASSERT_CUDA(xm_test_import(&ext, type, handle, name, sizeof(want)), cudaSuccess);
+    desc.size = sizeof(want);
+    XM_ASSERT_CUDA(cudaExternalMemoryGetMappedBuffer((void **)&mapped, ext, &desc), cudaSuccess);
+    xm_ipc_pattern(want, WORDS, seed);
+    XM_ASSERT(memcmp(mapped, want, sizeof(want)) == 0);
+    XM_ASSERT_CUDA(cudaFree(mapped), cudaSuccess);
+    XM_ASSERT_CUDA(cudaDestroyExternalMemory(ext), cudaSuccess);
+}
+
+static void assert_buffer_reads(ID3D11Device1 *device, ID3D11Buffer *buffer, uint32_t seed)
+{
+    ID3D11DeviceContext *context = NULL;
+    D3D11_BUFFER_DESC desc = {0};
+    D3D11_MAPPED_SUBRESOURCE mapped;
+    ID3D11Buffer *staging = NULL;
+    uint32_t want[WORDS];
+
+    ID3D11Device1_GetImmediateContext(device, &context);
+    desc.ByteWidth = sizeof(want);
+    desc.Usage = D3D11_USAGE_STAGING;
+    desc.CPUAccessFlags = D3D11_CPU_ACCESS_READ;
+    XM_ASSERT_HR(ID3D11Device1_CreateBuffer(device, &desc, NULL, &staging), S_OK);
+    ID3D11DeviceContext_CopyResource(context, (ID3D11Resource *)staging, (ID3D11Resource *)buffer);
+    XM_ASSERT_HR(ID3D11DeviceContext_Map(context, (ID3D11Resource *)staging, 0, D3D11_MAP_READ, 0, &mapped), S_OK);
+    xm_ipc_pattern(want, WORDS, seed);
+    XM_ASSERT(memcmp(mapped.pData, want, sizeof(want)) == 0);
+    ID3D11DeviceContext_Unmap(context, (ID3D11Resource *)staging, 0);
+    ID3D11Buffer_Release(staging);
+    ID3D11DeviceContext_Release(context);
+}
+
+/* ---- producers and consumers ---------------------------------------------- */
+
+/* Makes a buffer holding the pattern, sends its KMT value (or, with a
+ * name, shares it by name and sends 1), then waits for the consumer. */
+static void producer(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    uint32_t data[WORDS];
+    ID3D11Buffer *buffer;
+    HANDLE handle = NULL;
+
+    xm_ipc_pattern(data, WORDS, s->seed);
+    buffer = xm_test_buffer(device, sizeof(data), s->name ? SHARED_NT : D3D11_RESOURCE_MISC_SHARED, data);
+    if (s->name)
+        handle = xm_test_nt_handle(buffer, s->access, s->name);
+    else
+        handle = xm_test_kmt_handle(buffer);
+    xm_ipc_send(&s->to_consumer, s->name ? 1 : (uint64_t)(uintptr_t)handle);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_producer), 1); /* the consumer is done */
+    if (s->name)
+        XM_ASSERT(CloseHandle(handle));
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+}
+
+static void kmt_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE kmt = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = NULL;
+
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, kmt, &IID_ID3D11Buffer, (void **)&buffer), S_OK);
+    assert_buffer_reads(device, buffer, s->seed);
+    assert_import_reads(cudaExternalMemoryHandleTypeD3D11ResourceKmt, kmt, NULL, s->seed);
+    /* The KMT value is the same here as there. */
+    XM_ASSERT_PTR_EQ(xm_test_kmt_handle(buffer), kmt);
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+    xm_ipc_send(&s->to_producer, 1);
+}
+
+static void name_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device;
+    ID3D11Buffer *buffer = NULL;
+
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 1);
+    device = xm_test_device(NULL);
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResourceByName(device, s->name, RW, &IID_ID3D11Buffer, (void **)&buffer),
+                 S_OK);
+    assert_buffer_reads(device, buffer, s->seed);
+    assert_import_reads(cudaExternalMemoryHandleTypeD3D11Resource, NULL, s->name, s->seed);
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+    xm_ipc_send(&s->to_producer, 1);
+}
+
+static void run_pair(struct scenario *s, void (*consumer)(void *))
+{
+    pid_t a = xm_ipc_spawn(producer, s), b = xm_ipc_spawn(consumer, s);
+
+    xm_ipc_wait_ok(b);
+    xm_ipc_wait_ok(a);
+}
+
+XM_TEST(test_kmt_handle_opens_in_another_process)
+{
+    struct scenario s;
+
+    xm_ipc_setup();
+    scenario_open(&s, 11, NULL);
+    run_pair(&s, kmt_consumer);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+XM_TEST(test_name_opens_in_another_process)
+{
+    struct scenario s;
+
+    xm_ipc_setup();
+    scenario_open(&s, 12, L"Global\\xm-ipc-name");
+    run_pair(&s, name_consumer);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* B's CreateSharedHandle with A's live name fails; once A closed its
+ * handle, the name is free for B. */
+static void clashing_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device;
+    ID3D11Buffer *buffer;
+    IDXGIResource1 *dxgi = NULL;
+    HANDLE handle = NULL;
+
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 1);
+    device = xm_test_device(NULL);
+    buffer = xm_test_buffer(device, 256, SHARED_NT, NULL);
+    XM_ASSERT_HR(ID3D11Buffer_QueryInterface(buffer, &IID_IDXGIResource1, (void **)&dxgi), S_OK);
+    XM_ASSERT_HR(IDXGIResource1_CreateSharedHandle(dxgi, NULL, RW, s->name, &handle),
+                 DXGI_ERROR_NAME_ALREADY_EXISTS);
+    XM_ASSERT_NULL(handle);
+    xm_ipc_send(&s->to_producer, 1);
+    /* The producer closes its handle and exits; then the name is free. */
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 2);
+    XM_ASSERT_HR(IDXGIResource1_CreateSharedHandle(dxgi, NULL, RW, s->name, &handle), S_OK);
+    XM_ASSERT(CloseHandle(handle));
+    IDXGIResource1_Release(dxgi);
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_name_clash_across_processes)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 13, L"xm-ipc-clash");
+    a = xm_ipc_spawn(producer, &s);
+    b = xm_ipc_spawn(clashing_consumer, &s);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(1); /* B's, unnamed: B exported it to try the name */
+    xm_ipc_send(&s.to_consumer, 2);
+    xm_ipc_wait_ok(b);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* B keeps an import after A is gone: the memory lives on; when B lets go
+ * the KMT value dies everywhere. */
+static void outliving_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE kmt = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    cudaExternalMemoryBufferDesc desc = {0};
+    cudaExternalMemory_t ext = NULL;
+    uint32_t want[WORDS], *mapped = NULL;
+    ID3D11Device1 *device;
+    ID3D11Buffer *buffer = NULL;
+
+    XM_ASSERT_CUDA(xm_test_import(&ext, cudaExternalMemoryHandleTypeD3D11ResourceKmt, kmt, NULL, sizeof(want)),
+                   cudaSuccess);
+    xm_ipc_send(&s->to_producer, 1);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 2); /* the producer has exited */
+    desc.size = sizeof(want);
+    XM_ASSERT_CUDA(cudaExternalMemoryGetMappedBuffer((void **)&mapped, ext, &desc), cudaSuccess);
+    xm_ipc_pattern(want, WORDS, s->seed);
+    XM_ASSERT(memcmp(mapped, want, sizeof(want)) == 0);
+    /* The value still names the object: this process holds it. */
+    device = xm_test_device(NULL);
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, kmt, &IID_ID3D11Buffer, (void **)&buffer), S_OK);
+    ID3D11Buffer_Release(buffer);
+    XM_ASSERT_CUDA(cudaDestroyExternalMemory(ext), cudaSuccess);
+    /* The mapping holds the memory, not the object: the value is gone. */
+    XM_ASSERT(memcmp(mapped, want, sizeof(want)) == 0);
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, kmt, &IID_ID3D11Buffer, (void **)&buffer), E_INVALIDARG);
+    XM_ASSERT_CUDA(cudaFree(mapped), cudaSuccess);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_memory_outlives_its_exporter_and_dies_with_the_last_reference)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 14, NULL);
+    a = xm_ipc_spawn(producer, &s);
+    b = xm_ipc_spawn(outliving_consumer, &s);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_send(&s.to_consumer, 2);
+    xm_ipc_wait_ok(b);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* Forged and stale values get the documented errors, in another process
+ * as in this one. */
+static void forger(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE kmt = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    HANDLE forged = (HANDLE)(uintptr_t)((uintptr_t)kmt ^ 0x100u); /* same shape, another value */
+    ID3D11Device1 *device = xm_test_device(NULL);
+    cudaExternalMemory_t ext = NULL;
+    ID3D11Buffer *buffer = NULL;
+
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, forged, &IID_ID3D11Buffer, (void **)&buffer),
+                 E_INVALIDARG);
+    XM_ASSERT_CUDA(xm_test_import(&ext, cudaExternalMemoryHandleTypeD3D11ResourceKmt, forged, NULL, 256),
+                   cudaErrorInvalidResourceHandle);
+    /* A KMT value is not an NT handle, here either. */
+    XM_ASSERT_CUDA(xm_test_import(&ext, cudaExternalMemoryHandleTypeD3D11Resource, kmt, NULL, 256),
+                   cudaErrorInvalidValue);
+    XM_ASSERT(!CloseHandle(kmt));
+    xm_ipc_send(&s->to_producer, 1);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 2); /* the producer has exited: the value is stale */
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, kmt, &IID_ID3D11Buffer, (void **)&buffer), E_INVALIDARG);
+    XM_ASSERT_CUDA(xm_test_import(&ext, cudaExternalMemoryHandleTypeD3D11ResourceKmt, kmt, NULL, 256),
+                   cudaErrorInvalidResourceHandle);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_forged_and_stale_kmt_values_fail_in_another_process)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 15, NULL);
+    a = xm_ipc_spawn(producer, &s);
+    b = xm_ipc_spawn(forger, &s);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    xm_ipc_send(&s.to_consumer, 2);
+    xm_ipc_wait_ok(b);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+static void kmt_reporter(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = xm_test_buffer(device, 256, D3D11_RESOURCE_MISC_SHARED, NULL);
+
+    xm_ipc_send(&s->to_consumer, (uint64_t)(uintptr_t)xm_test_kmt_handle(buffer));
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_kmt_values_differ_between_runs)
+{
+    struct scenario s;
+    uint64_t first, second;
+
+    xm_ipc_setup();
+    scenario_open(&s, 16, NULL);
+    xm_ipc_wait_ok(xm_ipc_spawn(kmt_reporter, &s));
+    first = xm_ipc_receive(&s.to_consumer);
+    xm_ipc_wait_ok(xm_ipc_spawn(kmt_reporter, &s));
+    second = xm_ipc_receive(&s.to_consumer);
+    XM_ASSERT_NE(first, second);
+    XM_ASSERT_EQ(first & 0xc0000003u, 0x40000002u);
+    XM_ASSERT_EQ(second & 0xc0000003u, 0x40000002u);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+XM_TEST(test_broker_directory_is_private)
+{
+    struct scenario s;
+    char dir[300];
+    struct stat st;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 17, NULL);
+    a = xm_ipc_spawn(producer, &s);
+    b = xm_ipc_spawn(kmt_consumer, &s);
+    xm_ipc_wait_ok(b);
+    xm_ipc_wait_ok(a);
+    snprintf(dir, sizeof(dir), "%s/extmem", getenv("XDG_RUNTIME_DIR"));
+    XM_ASSERT_EQ(stat(dir, &st), 0);
+    XM_ASSERT_EQ(st.st_mode & 0777, 0700);
+    XM_ASSERT_EQ(st.st_uid, getuid());
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* A directory others can enter is refused: nothing crosses processes
+ * (the export still works inside its own process). */
+XM_TEST(test_open_broker_directory_is_refused)
+{
+    struct scenario s;
+    char dir[300];
+    pid_t a;
+
+    xm_ipc_setup();
+    snprintf(dir, sizeof(dir), "%s/extmem", getenv("XDG_RUNTIME_DIR"));
+    XM_ASSERT_EQ(mkdir(dir, 0700), 0);
+    XM_ASSERT_EQ(chmod(dir, 0755), 0);
+    scenario_open(&s, 18, NULL);
+    a = xm_ipc_spawn(producer, &s);
+    (void)xm_ipc_receive(&s.to_consumer);
+    XM_ASSERT_EQ(xm_ipc_broker_pid(), 0);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* ---- the broker against broken and hostile peers --------------------------- */
+
+static int raw_connect(void)
+{
+    char dir[64], why[300];
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int fd;
+
+    XM_ASSERT_EQ(xm_ipc_runtime_dir(dir, sizeof(dir), false, why, sizeof(why)), 0);
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/" XM_IPC_SOCKET_NAME, dir);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT_EQ(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    return fd;
+}
+
+static void holder(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = xm_test_buffer(device, 256, D3D11_RESOURCE_MISC_SHARED, NULL);
+
+    xm_ipc_send(&s->to_consumer, (uint64_t)(uintptr_t)xm_test_kmt_handle(buffer));
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_producer), 1);
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_broker_survives_malformed_and_vanishing_clients)
+{
+    struct xm_wire_hello hello = {XM_PROTOCOL_VERSION, 0};
+    struct xm_wire_header huge = {XM_OP_LIST, 0, 1u << 30};
+    struct xm_wire_header unknown = {999, 0, 0};
+    struct xm_wire_register reg = {0};
+    struct scenario s;
+    char garbage[512];
+    pid_t a;
+    int fd;
+
+    xm_ipc_setup();
+    scenario_open(&s, 19, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker, holds one object */
+    (void)xm_ipc_receive(&s.to_consumer);
+    for (size_t i = 0; i < sizeof(garbage); i++)
+        garbage[i] = (char)(i * 131 + 7);
+
+    fd = raw_connect(); /* garbage before HELLO */
+    XM_ASSERT_EQ(write(fd, garbage, sizeof(garbage)), sizeof(garbage));
+    close(fd);
+    fd = raw_connect(); /* an oversized body */
+    XM_ASSERT_EQ(xm_connection_send(fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
+    XM_ASSERT_EQ(write(fd, &huge, sizeof(huge)), sizeof(huge));
+    close(fd);
+    fd = raw_connect(); /* an unknown opcode */
+    XM_ASSERT_EQ(xm_connection_send(fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
+    XM_ASSERT_EQ(write(fd, &unknown, sizeof(unknown)), sizeof(unknown));
+    close(fd);
+    fd = raw_connect(); /* a REGISTER without its fd, then half a message */
+    XM_ASSERT_EQ(xm_connection_send(fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
+    reg.kind = XM_WIRE_KIND_RESOURCE;
+    XM_ASSERT_EQ(xm_connection_send(fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, -1), 0);
+    XM_ASSERT_EQ(write(fd, &huge, 3), 3);
+    close(fd);
+    fd = raw_connect(); /* a REGISTER with an fd, vanishing before the reply is read */
+    XM_ASSERT_EQ(xm_connection_send(fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
+    XM_ASSERT_EQ(xm_connection_send(fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, fd), 0);
+    close(fd);
+
+    /* Still serving, with the one real object and nothing from the others. */
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+XM_TEST(test_broker_refuses_other_protocol_versions)
+{
+    struct xm_wire_hello hello = {XM_PROTOCOL_VERSION + 1, 0};
+    struct xm_connection conn;
+    struct scenario s;
+    struct xm_message m;
+    pid_t a;
+    int parsed;
+
+    xm_ipc_setup();
+    scenario_open(&s, 20, NULL);
+    a = xm_ipc_spawn(holder, &s);
+    (void)xm_ipc_receive(&s.to_consumer);
+    xm_connection_init(&conn, raw_connect());
+    XM_ASSERT_EQ(xm_connection_send(conn.fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
+    while ((parsed = xm_connection_next(&conn, &m)) == 0)
+        XM_ASSERT(xm_connection_fill(&conn, false) > 0);
+    XM_ASSERT_EQ(parsed, 1);
+    XM_ASSERT_EQ(m.opcode, XM_OP_ERROR);
+    XM_ASSERT_EQ(m.u.error.code, XM_WIRE_ERR_VERSION);
+    xm_connection_finish(&conn);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+XM_TEST_LIST(
+    XM_TEST_ENTRY(test_kmt_handle_opens_in_another_process)
+    XM_TEST_ENTRY(test_name_opens_in_another_process)
+    XM_TEST_ENTRY(test_name_clash_across_processes)
+    XM_TEST_ENTRY(test_memory_outlives_its_exporter_and_dies_with_the_last_reference)
+    XM_TEST_ENTRY(test_forged_and_stale_kmt_values_fail_in_another_process)
+    XM_TEST_ENTRY(test_kmt_values_differ_between_runs)
+    XM_TEST_ENTRY(test_broker_directory_is_private)
+    XM_TEST_ENTRY(test_open_broker_directory_is_refused)
+    XM_TEST_ENTRY(test_broker_survives_malformed_and_vanishing_clients)
+    XM_TEST_ENTRY(test_broker_refuses_other_protocol_versions))
