@@ -39,7 +39,8 @@ step() {
 }
 
 echo "extmem gpu-check, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -srm)"
-echo "source: $src ($(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo 'no git'))"
+commit=${EXTMEM_COMMIT:-$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')}
+echo "source: $src (commit $commit)"
 nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv 2>&1 || echo "nvidia-smi: none"
 nvcc --version 2>&1 | tail -2 || true
 
@@ -52,7 +53,7 @@ ctest_in_build() {
     shift
     (cd "$build" && ctest "$@" 2>&1 | tee "$out")
 }
-step "ctest -L gpu" ctest_in_build "$build/ctest-gpu.txt" -L gpu -V --timeout 300 || true
+step "ctest -L gpu" ctest_in_build "$build/ctest-gpu.txt" -L gpu -V --timeout 120 || true
 gpu_tests=$(grep -E "tests passed, [0-9]+ tests? failed out of" "$build/ctest-gpu.txt" 2>/dev/null | tail -1)
 # The CPU suite tests the host implementation: pinned to the host backend.
 step "ctest -LE gpu (EXTMEM_BACKEND=host)" env EXTMEM_BACKEND=host bash -c \
@@ -85,7 +86,7 @@ nvidia-smi --query-compute-apps=pid,used_memory --format=csv 2>&1 || true
     echo "==================== gpu-check summary ===================="
     echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "gpu:     $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)"
-    echo "commit:  $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "commit:  $commit"
     for line in "${summary[@]}"; do echo "$line"; done
     echo "gpu label: ${gpu_tests:-?}"
     echo "cpu suite: ${cpu_tests:-?}"

@@ -18,7 +18,10 @@
  * through the same view: at creation the allocation is imported again
  * (a dup of its own fd) and mapped as a mipmapped array with the
  * resource's format, extent, levels and array flags, and every texel moves
- * through cuMemcpy3D into or out of that array's levels. The memory a
+ * through cuMemcpy3D into or out of that array's levels. The view is made
+ * with CUDA_ARRAY3D_SURFACE_LDST, the flag a consumer needs to write the
+ * texture from a kernel (tests/gpu checks consumers mapping with and
+ * without it see the same texels). The memory a
  * texture needs is what cuMipmappedArrayGetMemoryRequirements says for
  * such an array, which can be more than its tightly packed size.
  */
@@ -130,7 +133,7 @@ static HRESULT texture_memory_size(const struct xm_cuda_driver *drv, const struc
     HRESULT hr = S_OK;
 
     texture_array_descriptor(desc, &array_desc);
-    array_desc.Flags |= CUDA_ARRAY3D_DEFERRED_MAPPING;
+    array_desc.Flags |= CUDA_ARRAY3D_DEFERRED_MAPPING | CUDA_ARRAY3D_SURFACE_LDST;
     CUDA_CHECK(drv->cuMipmappedArrayCreate(&probe, &array_desc, desc->mip_levels));
     CUDA_CHECK(drv->cuMipmappedArrayGetMemoryRequirements(&requirements, probe, drv->device));
     *size = requirements.size;
@@ -159,6 +162,7 @@ static HRESULT texture_view_create(const struct xm_cuda_driver *drv, const struc
     CUDA_CHECK(drv->cuImportExternalMemory(&cm->view_import, &import_desc));
     copy = -1;
     texture_array_descriptor(desc, &map_desc.arrayDesc);
+    map_desc.arrayDesc.Flags |= CUDA_ARRAY3D_SURFACE_LDST;
     map_desc.offset = 0;
     map_desc.numLevels = desc->mip_levels;
     CUDA_CHECK(drv->cuExternalMemoryGetMappedMipmappedArray(&cm->view, cm->view_import, &map_desc));

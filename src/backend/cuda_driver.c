@@ -33,6 +33,19 @@ static bool device_supports(CUdevice device, CUdevice_attribute attribute)
     return driver.cuDeviceGetAttribute(&value, attribute, device) == CUDA_SUCCESS && value;
 }
 
+/* The ABI version to ask cuGetProcAddress for. CUDA_VERSION, the header's,
+ * except where the header keeps an old signature under the plain name while
+ * the driver gives that name a new one at CUDA_VERSION: CUDA 13.0's cuda.h
+ * declares cuCtxSynchronize(void), but cuGetProcAddress("cuCtxSynchronize",
+ * 13000) returns cuCtxSynchronize_v2(CUcontext) (cudaTypedefs.h:
+ * PFN_cuCtxSynchronize_v13000). Asking at 12.0 gives the void one. */
+static int abi_version(const char *name)
+{
+    if (strcmp(name, "cuCtxSynchronize") == 0 && CUDA_VERSION >= 13000)
+        return 12000;
+    return CUDA_VERSION;
+}
+
 static void load_driver(void)
 {
     __typeof__(cuGetProcAddress) *get_proc;
@@ -67,7 +80,7 @@ static void load_driver(void)
     {                                                                                              \
         CUdriverProcAddressQueryResult status = CU_GET_PROC_ADDRESS_SUCCESS;                       \
         void *address = NULL;                                                                      \
-        if (get_proc(#fn, &address, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &status) != CUDA_SUCCESS || \
+        if (get_proc(#fn, &address, abi_version(#fn), CU_GET_PROC_ADDRESS_DEFAULT, &status) != CUDA_SUCCESS || \
             status != CU_GET_PROC_ADDRESS_SUCCESS || !address) {                                   \
             fail_load("the CUDA driver has no %s for CUDA %d.%d (driver too old?)", #fn,          \
                       CUDA_VERSION / 1000, CUDA_VERSION % 1000 / 10);                              \
