@@ -224,6 +224,32 @@ EXTMEM_API HANDLE WINAPI GetCurrentProcess(void);
 /* The calling process's id (its Linux pid). Never fails. */
 EXTMEM_API DWORD WINAPI GetCurrentProcessId(void);
 
+/* ---- events (for ID3D11Fence::SetEventOnCompletion) -------------------- */
+
+/*
+ * Creates an event object, signalled or not (bInitialState), that stays
+ * signalled until ResetEvent (bManualReset) or until one wait returns on it.
+ * The handle is an NT handle of this process, owned by the caller
+ * (CloseHandle). extmem's events are unnamed: lpName must be NULL, and
+ * lpEventAttributes is ignored. Returns NULL on failure, with the reason
+ * in GetLastError() (ERROR_NOT_SUPPORTED for a name).
+ */
+EXTMEM_API HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset,
+                                      BOOL bInitialState, LPCWSTR lpName);
+
+/* Signals / unsignals an event. FALSE (ERROR_INVALID_HANDLE) when hEvent is
+ * not an event handle. */
+EXTMEM_API BOOL WINAPI SetEvent(HANDLE hEvent);
+EXTMEM_API BOOL WINAPI ResetEvent(HANDLE hEvent);
+
+/*
+ * Waits up to dwMilliseconds (0: test; INFINITE: no limit) for an event
+ * to be signalled (consuming the signal of an auto-reset event). Returns
+ * WAIT_OBJECT_0, WAIT_TIMEOUT, or WAIT_FAILED with the reason in
+ * GetLastError() (ERROR_INVALID_HANDLE when hHandle is not an event).
+ */
+EXTMEM_API DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
+
 /*
  * The calling thread's last Win32 error code, set by the handle calls above
  * when they fail. Reading it does not clear it. Never fails.

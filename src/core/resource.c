@@ -15,6 +15,10 @@ static void resource_destroy(struct xm_object *object)
 
     /* This process's reference at the broker goes with the object. */
     xm_share_forget(object);
+    if (resource->keyed_mutex) {
+        xm_keyed_mutex_finish(resource->keyed_mutex);
+        free(resource->keyed_mutex);
+    }
     xm_memory_unref(resource->memory);
     free(resource);
     __atomic_fetch_sub(&live_resources, 1, __ATOMIC_RELAXED);
@@ -44,6 +48,22 @@ static HRESULT write_initial_data(struct xm_resource *resource, const D3D11_SUBR
     return S_OK;
 }
 
+static HRESULT create_keyed_mutex(struct xm_resource *resource)
+{
+    struct xm_keyed_mutex *mutex = calloc(1, sizeof(*mutex));
+    HRESULT hr;
+
+    if (!mutex)
+        return xm_error(E_OUTOFMEMORY, "out of memory for a keyed mutex");
+    hr = xm_keyed_mutex_init(mutex);
+    if (FAILED(hr)) {
+        free(mutex);
+        return hr;
+    }
+    resource->keyed_mutex = mutex;
+    return S_OK;
+}
+
 HRESULT xm_resource_create(const struct xm_resource_desc *desc, const struct xm_backend_ops *backend,
                            const D3D11_SUBRESOURCE_DATA *initial_data, struct xm_resource **out)
 {
@@ -64,6 +84,10 @@ HRESULT xm_resource_create(const struct xm_resource_desc *desc, const struct xm_
         return hr;
     }
     __atomic_fetch_add(&live_resources, 1, __ATOMIC_RELAXED);
+    if ((desc->misc_flags & D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX) && FAILED(hr = create_keyed_mutex(resource))) {
+        xm_resource_unref(resource);
+        return hr;
+    }
     if (initial_data && FAILED(hr = write_initial_data(resource, initial_data))) {
         xm_resource_unref(resource);
         return hr;

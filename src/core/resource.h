@@ -11,6 +11,7 @@
 #define EXTMEM_CORE_RESOURCE_H
 
 #include "backend/backend.h"
+#include "core/keyed_mutex.h"
 #include "core/layout.h"
 #include "core/object.h"
 
@@ -20,6 +21,7 @@ struct xm_resource {
     struct xm_layout layout;
     struct xm_memory *memory;
     uint32_t nt_handle_created; /* atomic: CreateSharedHandle runs once */
+    struct xm_keyed_mutex *keyed_mutex; /* SHARED_KEYEDMUTEX resources only, else NULL */
 };
 
 /* Creates a resource with zeroed memory from `backend`, then writes the

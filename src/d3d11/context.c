@@ -164,6 +164,10 @@ static HRESULT STDMETHODCALLTYPE d3d11_context_Map(ID3D11DeviceContext4 *iface, 
                         resource->desc.cpu_access_flags, (int)MapType);
     if (!pMappedResource)
         return xm_error(E_INVALIDARG, "Map: pMappedResource is NULL");
+    if (!(MapFlags & D3D11_MAP_FLAG_DO_NOT_WAIT))
+        d3d11_context_run_waits(impl_from_ID3D11DeviceContext4(iface));
+    else if (!d3d11_context_waits_met(impl_from_ID3D11DeviceContext4(iface)))
+        return xm_error(DXGI_ERROR_WAS_STILL_DRAWING, "Map: a fence Wait queued on the context is not met yet");
     pMappedResource->pData = (uint8_t *)resource->memory->host_ptr + sub.offset;
     pMappedResource->RowPitch = (UINT)sub.row_pitch;
     pMappedResource->DepthPitch = (UINT)sub.depth_pitch;
@@ -231,6 +235,7 @@ static void STDMETHODCALLTYPE d3d11_context_CopySubresourceRegion(ID3D11DeviceCo
                              "subresource");
         return;
     }
+    d3d11_context_run_waits(impl_from_ID3D11DeviceContext4(iface));
     copy_region(dst->resource, &dst_sub, DstX, DstY, DstZ, src->resource, &src_sub, &box);
 }
 
@@ -257,6 +262,7 @@ static void STDMETHODCALLTYPE d3d11_context_CopyResource(ID3D11DeviceContext4 *i
                              "levels, array size or texel size");
         return;
     }
+    d3d11_context_run_waits(impl_from_ID3D11DeviceContext4(iface));
     count = src->resource->layout.mip_levels * src->resource->layout.array_size;
     for (uint32_t i = 0; i < count; i++) {
         struct xm_subresource dst_sub, src_sub;
@@ -318,6 +324,7 @@ static void STDMETHODCALLTYPE d3d11_context_UpdateSubresource(ID3D11DeviceContex
             return;
         }
     }
+    d3d11_context_run_waits(impl_from_ID3D11DeviceContext4(iface));
     dst->resource->memory->ops->write(dst->resource->memory, &dst->resource->layout, &sub, &box, pSrcData,
                                       SrcRowPitch ? SrcRowPitch : row_bytes,
                                       SrcDepthPitch ? SrcDepthPitch : row_bytes * (box.bottom - box.top));
@@ -335,20 +342,28 @@ static D3D11_DEVICE_CONTEXT_TYPE STDMETHODCALLTYPE d3d11_context_GetType(ID3D11D
     return D3D11_DEVICE_CONTEXT_IMMEDIATE;
 }
 
+/* Signal: the work queued before it is done (each call above completes
+ * before it returns) once the waits queued before it are met, so the value
+ * is set then, on the calling thread. */
 static HRESULT STDMETHODCALLTYPE d3d11_context_Signal(ID3D11DeviceContext4 *iface, ID3D11Fence *pFence, UINT64 Value)
 {
-    (void)iface;
-    (void)pFence;
-    (void)Value;
-    return xm_error(E_NOTIMPL, "Signal: shared fences are not implemented yet");
+    struct xm_fence *fence = unsafe_xm_fence_from_ID3D11Fence(pFence);
+
+    if (!fence)
+        return xm_error(E_INVALIDARG, "Signal: pFence is not an extmem fence");
+    d3d11_context_run_waits(impl_from_ID3D11DeviceContext4(iface));
+    xm_fence_signal(fence, Value);
+    return S_OK;
 }
 
+/* Wait: queued, not blocking; see d3d11_context_queue_wait (fence.c). */
 static HRESULT STDMETHODCALLTYPE d3d11_context_Wait(ID3D11DeviceContext4 *iface, ID3D11Fence *pFence, UINT64 Value)
 {
-    (void)iface;
-    (void)pFence;
-    (void)Value;
-    return xm_error(E_NOTIMPL, "Wait: shared fences are not implemented yet");
+    struct xm_fence *fence = unsafe_xm_fence_from_ID3D11Fence(pFence);
+
+    if (!fence)
+        return xm_error(E_INVALIDARG, "Wait: pFence is not an extmem fence");
+    return d3d11_context_queue_wait(impl_from_ID3D11DeviceContext4(iface), fence, Value);
 }
 
 static const struct ID3D11DeviceContext4Vtbl d3d11_context_vtbl = {

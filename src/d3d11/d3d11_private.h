@@ -15,6 +15,7 @@
 
 #include <extmem/d3d11.h>
 
+#include "core/fence.h"
 #include "core/resource.h"
 #include "d3d11/private_data.h"
 
@@ -22,9 +23,12 @@
 
 struct d3d11_device;
 
+struct d3d11_pending_wait;
+
 struct d3d11_context {
     ID3D11DeviceContext4 ID3D11DeviceContext4_iface;
     struct d3d11_device *device; /* the context lives and dies with its device */
+    struct d3d11_pending_wait *pending_waits; /* ID3D11DeviceContext4::Wait not yet met (fence.c) */
 };
 
 struct d3d11_device {
@@ -33,6 +37,7 @@ struct d3d11_device {
     const struct xm_backend_ops *backend;
     D3D_FEATURE_LEVEL feature_level;
     UINT creation_flags;
+    uint64_t keyed_mutex_owner; /* this device's owner token for keyed mutexes */
     struct d3d11_context immediate_context;
 };
 
@@ -48,6 +53,7 @@ struct d3d11_resource {
         ID3D11Texture3D ID3D11Texture3D_iface;
     };
     IDXGIResource1 IDXGIResource1_iface;
+    IDXGIKeyedMutex IDXGIKeyedMutex_iface; /* exposed for SHARED_KEYEDMUTEX resources only */
     LONG refcount;
     struct d3d11_device *device;   /* one COM reference */
     struct xm_resource *resource;  /* one reference */
@@ -66,6 +72,31 @@ struct d3d11_resource *unsafe_impl_from_ID3D11Resource(ID3D11Resource *iface);
  * resource) and returns interface riid in *out. */
 HRESULT d3d11_resource_create(struct d3d11_device *device, struct xm_resource *resource, uint32_t access,
                               REFIID riid, void **out);
+
+/* Sets up the IDXGIKeyedMutex interface of a resource object. */
+void d3d11_keyed_mutex_init(struct d3d11_resource *object);
+
+/* Wraps a fence in a new ID3D11Fence on device (takes a reference on
+ * fence) and returns interface riid in *out. */
+HRESULT d3d11_fence_create(struct d3d11_device *device, struct xm_fence *fence, REFIID riid, void **out);
+
+/* The fence behind an ID3D11Fence a caller handed in; NULL when iface is
+ * not an extmem fence. */
+struct xm_fence *unsafe_xm_fence_from_ID3D11Fence(ID3D11Fence *iface);
+
+/* Sets the event `event` (a handle from CreateEventW) once fence reaches
+ * value. E_INVALIDARG when event is not an event handle. */
+HRESULT d3d11_event_set_on_completion(HANDLE event, struct xm_fence *fence, UINT64 value);
+
+/* ID3D11DeviceContext4::Wait on the host (fence.c): the wait is queued,
+ * and the context's next operation that touches memory runs it first. */
+HRESULT d3d11_context_queue_wait(struct d3d11_context *context, struct xm_fence *fence, UINT64 value);
+/* Blocks until every queued wait is met, and forgets them. */
+void d3d11_context_run_waits(struct d3d11_context *context);
+/* Whether every queued wait is met now (then forgets them), without blocking. */
+bool d3d11_context_waits_met(struct d3d11_context *context);
+/* Forgets the queued waits (the device goes away). */
+void d3d11_context_drop_waits(struct d3d11_context *context);
 
 void d3d11_context_init(struct d3d11_context *context, struct d3d11_device *device);
 

@@ -56,8 +56,10 @@ static ULONG STDMETHODCALLTYPE d3d11_device_Release(ID3D11Device5 *iface)
     struct d3d11_device *device = impl_from_ID3D11Device5(iface);
     LONG refcount = __atomic_sub_fetch(&device->refcount, 1, __ATOMIC_ACQ_REL);
 
-    if (!refcount)
+    if (!refcount) {
+        d3d11_context_drop_waits(&device->immediate_context);
         free(device);
+    }
     return (ULONG)refcount;
 }
 
@@ -472,25 +474,53 @@ static HRESULT STDMETHODCALLTYPE d3d11_device_OpenSharedResourceByName(ID3D11Dev
 static HRESULT STDMETHODCALLTYPE d3d11_device_OpenSharedFence(ID3D11Device5 *iface, HANDLE hFence,
                                                               REFIID ReturnedInterface, void **ppFence)
 {
-    (void)iface;
-    (void)hFence;
-    (void)ReturnedInterface;
-    if (ppFence)
-        *ppFence = NULL;
-    return xm_error(E_NOTIMPL, "OpenSharedFence: shared fences are not implemented yet");
+    struct d3d11_device *device = impl_from_ID3D11Device5(iface);
+    struct xm_object *object;
+    enum xm_lookup result;
+    HRESULT hr;
+
+    if (!ppFence || !ReturnedInterface)
+        return xm_error(E_INVALIDARG, "OpenSharedFence: ppFence or ReturnedInterface is NULL");
+    *ppFence = NULL;
+    /* Fences are shared by NT handle only (ID3D11Fence::CreateSharedHandle). */
+    result = xm_handle_open(hFence, XM_OBJECT_FENCE, &object, NULL);
+    if (result == XM_LOOKUP_WRONG_KIND)
+        return xm_error(E_INVALIDARG, "OpenSharedFence: handle %p names a resource, not a fence "
+                        "(use OpenSharedResource1)", hFence);
+    if (result != XM_LOOKUP_OK)
+        return xm_error(E_INVALIDARG, "OpenSharedFence: %p is not an open NT handle of a fence", hFence);
+    hr = d3d11_fence_create(device, xm_fence_from_object(object), ReturnedInterface, ppFence);
+    xm_object_unref(object);
+    return hr;
 }
+
+#define XM_KNOWN_FENCE_FLAGS (D3D11_FENCE_FLAG_NONE | D3D11_FENCE_FLAG_SHARED | \
+                              D3D11_FENCE_FLAG_SHARED_CROSS_ADAPTER | D3D11_FENCE_FLAG_NON_MONITORED)
 
 static HRESULT STDMETHODCALLTYPE d3d11_device_CreateFence(ID3D11Device5 *iface, UINT64 InitialValue,
                                                           D3D11_FENCE_FLAG Flags, REFIID ReturnedInterface,
                                                           void **ppFence)
 {
-    (void)iface;
-    (void)InitialValue;
-    (void)Flags;
-    (void)ReturnedInterface;
-    if (ppFence)
-        *ppFence = NULL;
-    return xm_error(E_NOTIMPL, "CreateFence: shared fences are not implemented yet");
+    struct d3d11_device *device = impl_from_ID3D11Device5(iface);
+    struct xm_fence *fence;
+    HRESULT hr;
+
+    if (!ppFence || !ReturnedInterface)
+        return xm_error(E_INVALIDARG, "CreateFence: ppFence or ReturnedInterface is NULL");
+    *ppFence = NULL;
+    /* D3D11_FENCE_FLAG_NONE is 1 in d3d11_3.h (0 in D3D12): take both. One
+     * adapter is all there is, and every host fence can be waited on, so
+     * SHARED_CROSS_ADAPTER and NON_MONITORED change nothing. */
+    if ((UINT)Flags & ~(UINT)XM_KNOWN_FENCE_FLAGS)
+        return xm_error(E_INVALIDARG, "CreateFence: Flags 0x%x holds unknown bits", (unsigned)Flags);
+    if ((Flags & D3D11_FENCE_FLAG_SHARED_CROSS_ADAPTER) && !(Flags & D3D11_FENCE_FLAG_SHARED))
+        return xm_error(E_INVALIDARG, "CreateFence: SHARED_CROSS_ADAPTER needs D3D11_FENCE_FLAG_SHARED");
+    hr = xm_fence_create(InitialValue, Flags & D3D11_FENCE_FLAG_SHARED, &fence);
+    if (FAILED(hr))
+        return hr;
+    hr = d3d11_fence_create(device, fence, ReturnedInterface, ppFence);
+    xm_fence_unref(fence);
+    return hr;
 }
 
 static const struct ID3D11Device5Vtbl d3d11_device_vtbl = {
@@ -618,6 +648,7 @@ EXTMEM_API HRESULT WINAPI D3D11CreateDevice(IDXGIAdapter *pAdapter, D3D_DRIVER_T
     device->backend = backend;
     device->feature_level = levels[0];
     device->creation_flags = Flags;
+    device->keyed_mutex_owner = xm_keyed_mutex_new_owner();
     d3d11_context_init(&device->immediate_context, device);
     if (ppImmediateContext)
         d3d11_device_GetImmediateContext(&device->ID3D11Device5_iface, ppImmediateContext);

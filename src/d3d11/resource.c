@@ -53,6 +53,8 @@ static HRESULT resource_query_interface(struct d3d11_resource *object, REFIID ri
     else if (IsEqualGUID(riid, &IID_IDXGIObject) || IsEqualGUID(riid, &IID_IDXGIDeviceSubObject) ||
              IsEqualGUID(riid, &IID_IDXGIResource) || IsEqualGUID(riid, &IID_IDXGIResource1))
         *out = &object->IDXGIResource1_iface;
+    else if (IsEqualGUID(riid, &IID_IDXGIKeyedMutex) && object->resource->keyed_mutex)
+        *out = &object->IDXGIKeyedMutex_iface;
     else
         return xm_error(E_NOINTERFACE, "QueryInterface: a %s does not implement the interface asked for",
                         object->resource->desc.dimension == D3D11_RESOURCE_DIMENSION_BUFFER ? "buffer" : "texture");
@@ -405,6 +407,7 @@ HRESULT d3d11_resource_create(struct d3d11_device *device, struct xm_resource *r
         break;
     }
     object->IDXGIResource1_iface.lpVtbl = &dxgi_resource_vtbl;
+    d3d11_keyed_mutex_init(object);
     object->refcount = 1;
     object->device = device;
     object->resource = resource;

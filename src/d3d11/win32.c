@@ -1,15 +1,18 @@
 /*
  * The Win32 calls D3D11 sharing code uses: CloseHandle, DuplicateHandle,
- * GetCurrentProcess(Id), Get/SetLastError.
+ * GetCurrentProcess(Id), Get/SetLastError, and the events that fences
+ * signal (CreateEventW, SetEvent, ResetEvent, WaitForSingleObject).
  *
  * As in Win32, they return FALSE on failure and leave the reason in the
  * calling thread's last-error value (ERROR_INVALID_HANDLE, ...); extmem
  * also records a message for extmemGetLastErrorMessage().
  */
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "core/error.h"
 #include "core/handle_table.h"
+#include "core/sync_page.h"
 #include "d3d11/d3d11_private.h"
 
 static _Thread_local DWORD last_error;
@@ -99,4 +102,167 @@ EXTMEM_API BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSour
     if (error != ERROR_SUCCESS)
         return duplicate_failed(error, hSourceHandle, close_source);
     return TRUE;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+/*
+ * A minimal Win32 event: what ID3D11Fence::SetEventOnCompletion signals
+ * and WaitForSingleObject waits on. It is an object behind NT handles of
+ * this process (XM_OBJECT_EVENT) and lives while a handle or a pending
+ * SetEventOnCompletion holds it. Waits sleep on a futex word.
+ */
+struct win32_event {
+    struct xm_object base;
+    uint32_t signaled; /* futex word: 1 while signalled; atomic */
+    bool manual_reset;
+};
+
+static void event_destroy(struct xm_object *object)
+{
+    free(object); /* base is the first member */
+}
+
+static const struct xm_object_ops event_ops = {
+    .destroy = event_destroy,
+};
+
+/* Opens the event a handle names (one reference), or NULL. */
+static struct win32_event *open_event(HANDLE handle)
+{
+    struct xm_object *object;
+
+    if (xm_handle_open(handle, XM_OBJECT_EVENT, &object, NULL) != XM_LOOKUP_OK)
+        return NULL;
+    return (struct win32_event *)object;
+}
+
+static void event_set(struct win32_event *event)
+{
+    __atomic_store_n(&event->signaled, 1, __ATOMIC_RELEASE);
+    xm_futex_wake(&event->signaled, XM_FUTEX_ALL_BITS);
+}
+
+EXTMEM_API HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, BOOL bInitialState,
+                                      LPCWSTR lpName)
+{
+    struct win32_event *event;
+    HANDLE handle = NULL;
+
+    (void)lpEventAttributes;
+    if (lpName) {
+        last_error = ERROR_NOT_SUPPORTED;
+        return xm_error(NULL, "CreateEventW: extmem's events are unnamed; lpName must be NULL");
+    }
+    event = calloc(1, sizeof(*event));
+    if (!event) {
+        last_error = ERROR_NOT_ENOUGH_MEMORY;
+        return xm_error(NULL, "CreateEventW: out of memory");
+    }
+    xm_object_init(&event->base, XM_OBJECT_EVENT, &event_ops);
+    event->manual_reset = bManualReset;
+    event->signaled = bInitialState ? 1 : 0;
+    if (FAILED(xm_handle_create(&event->base, XM_ACCESS_ALL, NULL, &handle))) {
+        last_error = ERROR_NOT_ENOUGH_MEMORY;
+        handle = NULL;
+    }
+    xm_object_unref(&event->base); /* the handle holds it now */
+    return handle;
+}
+
+static BOOL change_event(HANDLE hEvent, bool set, const char *call)
+{
+    struct win32_event *event = open_event(hEvent);
+
+    if (!event) {
+        last_error = ERROR_INVALID_HANDLE;
+        return xm_error(FALSE, "%s: %p is not an event handle", call, hEvent);
+    }
+    if (set)
+        event_set(event);
+    else
+        __atomic_store_n(&event->signaled, 0, __ATOMIC_RELEASE);
+    xm_object_unref(&event->base);
+    return TRUE;
+}
+
+EXTMEM_API BOOL WINAPI SetEvent(HANDLE hEvent)
+{
+    return change_event(hEvent, true, "SetEvent");
+}
+
+EXTMEM_API BOOL WINAPI ResetEvent(HANDLE hEvent)
+{
+    return change_event(hEvent, false, "ResetEvent");
+}
+
+/* Takes the signal: an auto-reset event gives it to one waiter only. */
+static bool event_take(struct win32_event *event)
+{
+    uint32_t one = 1;
+
+    if (event->manual_reset)
+        return __atomic_load_n(&event->signaled, __ATOMIC_ACQUIRE) == 1;
+    return __atomic_compare_exchange_n(&event->signaled, &one, 0, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+EXTMEM_API DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)
+{
+    struct win32_event *event = open_event(hHandle);
+    struct timespec deadline;
+    DWORD result = WAIT_TIMEOUT;
+
+    if (!event) {
+        last_error = ERROR_INVALID_HANDLE;
+        return xm_error(WAIT_FAILED, "WaitForSingleObject: %p is not a handle extmem can wait on (only events "
+                        "are)", hHandle);
+    }
+    if (dwMilliseconds != INFINITE)
+        deadline = xm_deadline_after_ms(dwMilliseconds);
+    for (;;) {
+        if (event_take(event)) {
+            result = WAIT_OBJECT_0;
+            break;
+        }
+        if (dwMilliseconds == 0 || !xm_futex_wait(&event->signaled, 0, dwMilliseconds == INFINITE ? NULL : &deadline,
+                                                  XM_FUTEX_ALL_BITS))
+            break;
+    }
+    /* One last look: the signal may have come as the deadline passed. */
+    if (result == WAIT_TIMEOUT && dwMilliseconds != 0 && event_take(event))
+        result = WAIT_OBJECT_0;
+    xm_object_unref(&event->base);
+    return result;
+}
+
+static void fire_event(void *context)
+{
+    event_set(context);
+    xm_object_unref(&((struct win32_event *)context)->base);
+}
+
+static void drop_event(void *context)
+{
+    xm_object_unref(&((struct win32_event *)context)->base);
+}
+
+HRESULT d3d11_event_set_on_completion(HANDLE handle, struct xm_fence *fence, UINT64 value)
+{
+    struct win32_event *event = open_event(handle);
+    struct xm_fence_waiter *waiter;
+
+    if (!event)
+        return xm_error(E_INVALIDARG, "SetEventOnCompletion: hEvent %p is not an event handle (CreateEventW)",
+                        handle);
+    waiter = calloc(1, sizeof(*waiter));
+    if (!waiter) {
+        xm_object_unref(&event->base);
+        return xm_error(E_OUTOFMEMORY, "SetEventOnCompletion: out of memory");
+    }
+    waiter->value = value;
+    waiter->fire = fire_event;
+    waiter->drop = drop_event;
+    waiter->context = event; /* the waiter holds the reference open_event took */
+    xm_fence_add_waiter(fence, waiter);
+    return S_OK;
 }

@@ -1,0 +1,139 @@
+#include "core/fence.h"
+
+#include <stdlib.h>
+
+#include "core/error.h"
+
+static size_t live_fences; /* atomic */
+
+static struct xm_fence_state *state_of(struct xm_fence *fence)
+{
+    return fence->page.map;
+}
+
+static void fence_destroy(struct xm_object *object)
+{
+    struct xm_fence *fence = xm_fence_from_object(object);
+    struct xm_fence_waiter *waiter = fence->waiters;
+
+    /* Nobody can signal a fence that has no reference left: the waiters
+     * still pending will never fire. */
+    while (waiter) {
+        struct xm_fence_waiter *next = waiter->next;
+
+        if (waiter->drop)
+            waiter->drop(waiter->context);
+        free(waiter);
+        waiter = next;
+    }
+    pthread_mutex_destroy(&fence->waiters_lock);
+    xm_sync_page_finish(&fence->page);
+    free(fence);
+    __atomic_fetch_sub(&live_fences, 1, __ATOMIC_RELAXED);
+}
+
+static const struct xm_object_ops fence_ops = {
+    .destroy = fence_destroy,
+};
+
+HRESULT xm_fence_create(uint64_t initial, bool shared, struct xm_fence **out)
+{
+    struct xm_fence_state *state;
+    struct xm_fence *fence;
+    HRESULT hr;
+
+    fence = calloc(1, sizeof(*fence));
+    if (!fence)
+        return xm_error(E_OUTOFMEMORY, "out of memory for a fence");
+    hr = xm_sync_page_create("extmem-fence", &fence->page);
+    if (FAILED(hr)) {
+        free(fence);
+        return hr;
+    }
+    xm_object_init(&fence->base, XM_OBJECT_FENCE, &fence_ops);
+    fence->shared = shared;
+    pthread_mutex_init(&fence->waiters_lock, NULL);
+    state = state_of(fence);
+    state->version = XM_FENCE_VERSION;
+    state->value = initial;
+    __atomic_store_n(&state->magic, XM_FENCE_MAGIC, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&live_fences, 1, __ATOMIC_RELAXED);
+    *out = fence;
+    return S_OK;
+}
+
+uint64_t xm_fence_value(struct xm_fence *fence)
+{
+    return __atomic_load_n(&state_of(fence)->value, __ATOMIC_ACQUIRE);
+}
+
+void xm_fence_signal(struct xm_fence *fence, uint64_t value)
+{
+    struct xm_fence_state *state = state_of(fence);
+    struct xm_fence_waiter *met = NULL, **link;
+
+    __atomic_store_n(&state->value, value, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&state->sequence, 1, __ATOMIC_RELEASE);
+    xm_futex_wake(&state->sequence, XM_FUTEX_ALL_BITS);
+
+    pthread_mutex_lock(&fence->waiters_lock);
+    link = &fence->waiters;
+    while (*link) {
+        struct xm_fence_waiter *waiter = *link;
+
+        if (waiter->value <= value) {
+            *link = waiter->next;
+            waiter->next = met;
+            met = waiter;
+        } else {
+            link = &waiter->next;
+        }
+    }
+    pthread_mutex_unlock(&fence->waiters_lock);
+    while (met) {
+        struct xm_fence_waiter *next = met->next;
+
+        met->fire(met->context);
+        free(met);
+        met = next;
+    }
+}
+
+bool xm_fence_wait(struct xm_fence *fence, uint64_t value, const struct timespec *deadline)
+{
+    struct xm_fence_state *state = state_of(fence);
+
+    for (;;) {
+        uint32_t sequence = __atomic_load_n(&state->sequence, __ATOMIC_ACQUIRE);
+
+        if (__atomic_load_n(&state->value, __ATOMIC_ACQUIRE) >= value)
+            return true;
+        if (!xm_futex_wait(&state->sequence, sequence, deadline, XM_FUTEX_ALL_BITS) ||
+            (deadline && xm_deadline_passed(deadline)))
+            return __atomic_load_n(&state->value, __ATOMIC_ACQUIRE) >= value;
+    }
+}
+
+void xm_fence_add_waiter(struct xm_fence *fence, struct xm_fence_waiter *waiter)
+{
+    bool met;
+
+    /* Checked under the lock: a signal after the check finds the waiter in
+     * the list, a signal before it is seen by the check. */
+    pthread_mutex_lock(&fence->waiters_lock);
+    met = xm_fence_value(fence) >= waiter->value;
+    if (!met) {
+        waiter->next = fence->waiters;
+        fence->waiters = waiter;
+    }
+    pthread_mutex_unlock(&fence->waiters_lock);
+    if (met) {
+        waiter->fire(waiter->context);
+        free(waiter);
+    }
+}
+
+size_t xm_fence_live_count(void)
+{
+    return __atomic_load_n(&live_fences, __ATOMIC_RELAXED);
+}
