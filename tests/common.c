@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "core/fence.h"
 #include "core/handle_table.h"
 #include "core/resource.h"
 #include "cuda/cuda_private.h"
@@ -109,4 +110,6 @@ void xm_test_census(struct xm_test_census *census)
     census->names = stats.names;
     census->imports = xm_import_count();
     census->allocations = xm_allocation_count();
+    census->fences = xm_fence_live_count();
+    census->semaphores = xm_semaphore_count();
 }

@@ -30,9 +30,9 @@ HANDLE xm_test_nt_handle(void *resource, DWORD access, LPCWSTR name);
 HANDLE xm_test_kmt_handle(void *resource);
 
 /* Snapshot of everything that can leak: live resources, open handles,
- * KMT values, names, imports, mappings. */
+ * KMT values, names, imports, mappings, fences, semaphore imports. */
 struct xm_test_census {
-    size_t resources, handles, nt_objects, kmt_values, names, imports, allocations;
+    size_t resources, handles, nt_objects, kmt_values, names, imports, allocations, fences, semaphores;
 };
 void xm_test_census(struct xm_test_census *census);
 /* Asserts the census equals `before`. */
@@ -47,6 +47,8 @@ void xm_test_census(struct xm_test_census *census);
         XM_ASSERT_EQ(xm_now_.names, (before).names);                         \
         XM_ASSERT_EQ(xm_now_.imports, (before).imports);                     \
         XM_ASSERT_EQ(xm_now_.allocations, (before).allocations);             \
+        XM_ASSERT_EQ(xm_now_.fences, (before).fences);                       \
+        XM_ASSERT_EQ(xm_now_.semaphores, (before).semaphores);               \
     } while (0)
 
 #define XM_ASSERT_HR(expr, want)                                             \
