@@ -54,11 +54,11 @@ ctest_in_build() {
     (cd "$build" && ctest "$@" 2>&1 | tee "$out")
 }
 step "ctest -L gpu" ctest_in_build "$build/ctest-gpu.txt" -L gpu -V --timeout 120 || true
-gpu_tests=$(grep -E "tests passed, [0-9]+ tests? failed out of" "$build/ctest-gpu.txt" 2>/dev/null | tail -1)
+gpu_tests=$(grep -E "^[0-9]+% tests passed" "$build/ctest-gpu.txt" 2>/dev/null | tail -1)
 # The CPU suite tests the host implementation: pinned to the host backend.
 step "ctest -LE gpu (EXTMEM_BACKEND=host)" env EXTMEM_BACKEND=host bash -c \
     "cd '$build' && ctest -LE gpu --timeout 300 2>&1 | tee '$build/ctest-cpu.txt'" || true
-cpu_tests=$(grep -E "tests passed, [0-9]+ tests? failed out of" "$build/ctest-cpu.txt" 2>/dev/null | tail -1)
+cpu_tests=$(grep -E "^[0-9]+% tests passed" "$build/ctest-cpu.txt" 2>/dev/null | tail -1)
 
 step "demo on cuda" "$build/tests/on_cuda" "$build/examples/extmem-demo" || true
 step "seed_paths on cuda" "$build/tests/on_cuda" "$build/examples/seed_paths" || true

@@ -72,6 +72,7 @@ struct xm_driver_mapping {
     uint64_t vmm_handle;     /* read-only buffers: CUmemGenericAllocationHandle, or 0 */
     uint64_t vmm_address;    /* ... its reserved, mapped range */
     uint64_t vmm_size;
+    uint64_t buffer_base;    /* buffers mapped from a lower offset than asked: what cuMemFree takes */
 };
 
 struct xm_allocation {

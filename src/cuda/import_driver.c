@@ -21,6 +21,10 @@
  * (cuMemSetAccess with CU_MEM_ACCESS_FLAGS_PROT_READ), as measured in
  * DESIGN.md §2. CUDA has no read-only arrays: a read-only import's arrays
  * are refused writes by extmem's own copies, not by the GPU.
+ *
+ * A buffer at an offset the driver will not map (it refuses 4096 into a
+ * VMM allocation) is mapped from offset 0 and handed out at the offset;
+ * extmem's free takes it, but CUDA's own cudaFree of that pointer cannot.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -180,9 +184,24 @@ cudaError_t xm_driver_map_buffer(struct xm_driver_import *import, uint64_t offse
             goto fail;
         ptr = mapping->vmm_address + offset;
     } else {
+        CUresult result;
+
         desc.offset = offset;
         desc.size = size;
-        DRIVER_CHECK(drv->cuExternalMemoryGetMappedBuffer(&ptr, import->external, &desc));
+        result = drv->cuExternalMemoryGetMappedBuffer(&ptr, import->external, &desc);
+        /* The driver refuses offsets it finds misaligned (4096 into a VMM
+         * allocation, on the H100), where D3D11 users may pass any: map from
+         * the start and hand out the address at the offset. */
+        if (result == CUDA_ERROR_INVALID_VALUE && offset) {
+            desc.offset = 0;
+            desc.size = offset + size;
+            result = drv->cuExternalMemoryGetMappedBuffer(&ptr, import->external, &desc);
+            if (result == CUDA_SUCCESS) {
+                mapping->buffer_base = ptr;
+                ptr += offset;
+            }
+        }
+        DRIVER_CHECK(result);
     }
     allocation->ptr = (uint8_t *)(uintptr_t)ptr;
     allocation->size = size;
@@ -311,7 +330,7 @@ void xm_driver_mapping_release(struct xm_allocation *allocation)
     } else if (allocation->kind == XM_ALLOCATION_MIPMAPPED_ARRAY) {
         drv->cuMipmappedArrayDestroy((CUmipmappedArray)allocation->mipmap);
     } else {
-        drv->cuMemFree((CUdeviceptr)(uintptr_t)allocation->ptr);
+        drv->cuMemFree(mapping->buffer_base ? mapping->buffer_base : (CUdeviceptr)(uintptr_t)allocation->ptr);
     }
 }
 
