@@ -65,6 +65,11 @@ step "seed_paths on cuda" "$build/tests/on_cuda" "$build/examples/seed_paths" ||
 step "seed_paths_cxx on cuda" "$build/tests/on_cuda" "$build/examples/seed_paths_cxx" || true
 if [ -x "$build/tests/seed_kernel" ]; then
     step "seed_kernel (nvcc, kernels write the imports)" "$build/tests/seed_kernel" || true
+    sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)
+    if [ -n "$sanitizer" ]; then
+        step "seed_kernel under compute-sanitizer memcheck" "$sanitizer" --tool memcheck --error-exitcode 3 \
+            "$build/tests/seed_kernel" || true
+    fi
 else
     summary+=("FAIL  seed_kernel: not built (no nvcc?)"); failed=1
 fi

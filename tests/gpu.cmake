@@ -2,6 +2,15 @@
 # 77, printing why) where the backend cannot run, so CI shows them skipped.
 # Included from tests/CMakeLists.txt (after xm_add_test is defined).
 
+# The CPU suites defined so far test the host implementation (some touch
+# mappings from the CPU). On a machine with a GPU the default backend is
+# cuda, so they are pinned to host; the gpu label runs those that make sense
+# on GPU memory again below, on cuda.
+get_property(xm_cpu_tests DIRECTORY PROPERTY TESTS)
+foreach(t ${xm_cpu_tests})
+  set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT EXTMEM_BACKEND=host)
+endforeach()
+
 xm_add_test(NAME test_gpu SOURCES gpu/test_gpu.c INTERNAL LABELS gpu)
 if(EXTMEM_HAVE_CUDA_HEADERS)
   target_compile_definitions(test_gpu PRIVATE EXTMEM_HAVE_CUDA_BACKEND)
