@@ -6,6 +6,7 @@
  * Run under ThreadSanitizer in CI (label "concurrency").
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "core/fence.h"
+#include "core/keyed_mutex.h"
 
 #define KEYED (D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX)
 #define KEYED_NT (D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX | D3D11_RESOURCE_MISC_SHARED_NTHANDLE)
@@ -1049,6 +1052,108 @@ XM_TEST(test_fence_ping_pong_between_cuda_and_d3d11)
     ID3D11Device1_Release(device);
 }
 
+/* ---- the shared page, mapped twice ------------------------------------------- */
+
+/*
+ * What another process does with the page a broker hands it: map the memfd
+ * anew. The two views have different addresses, so only shared (not
+ * private) futexes carry a wake from one to the other; a lost wake would
+ * leave each handoff to the 50 ms owner check, and the rounds below would
+ * take seconds instead of milliseconds.
+ */
+#define VIEW_ROUNDS 400
+
+struct view_side {
+    struct xm_keyed_mutex *mutex;
+    uint64_t owner, first_key;
+    int failures;
+};
+
+static void *view_thread(void *arg)
+{
+    struct view_side *side = arg;
+
+    for (uint64_t r = 0; r < VIEW_ROUNDS; r++) {
+        uint64_t key = side->first_key + 2 * r;
+
+        if (xm_keyed_mutex_acquire(side->mutex, key, side->owner, 10000) != XM_KEYED_MUTEX_ACQUIRED ||
+            !xm_keyed_mutex_release(side->mutex, key + 1, side->owner))
+            side->failures++;
+    }
+    return NULL;
+}
+
+struct view_fence_wait {
+    struct xm_fence *fence;
+    bool met;
+};
+
+static void *view_fence_thread(void *arg)
+{
+    struct view_fence_wait *w = arg;
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += 10;
+    w->met = xm_fence_wait(w->fence, 7, &deadline);
+    return NULL;
+}
+
+XM_TEST(test_keyed_mutex_and_fence_work_through_a_second_mapping_of_their_page)
+{
+    struct xm_keyed_mutex first, second;
+    struct xm_fence *fence, *view = NULL;
+    struct view_side a, b;
+    struct view_fence_wait wait;
+    pthread_t threads[2];
+    int null_fd, fence_fd;
+    double start, took;
+
+    XM_ASSERT_HR(xm_keyed_mutex_init(&first), S_OK);
+    XM_ASSERT_HR(xm_keyed_mutex_init_from_fd(&second, fcntl(first.page.fd, F_DUPFD_CLOEXEC, 0)), S_OK);
+    XM_ASSERT(first.page.map != second.page.map);
+    a = (struct view_side){&first, xm_keyed_mutex_new_owner(), 0, 0};
+    b = (struct view_side){&second, xm_keyed_mutex_new_owner(), 1, 0};
+    start = now_ms();
+    XM_ASSERT_EQ(pthread_create(&threads[0], NULL, view_thread, &a), 0);
+    XM_ASSERT_EQ(pthread_create(&threads[1], NULL, view_thread, &b), 0);
+    pthread_join(threads[0], NULL);
+    pthread_join(threads[1], NULL);
+    took = now_ms() - start;
+    XM_ASSERT_EQ(a.failures + b.failures, 0);
+    XM_ASSERT_MSG(took < 5000, "%d handoffs took %.0f ms: wakes do not cross mappings", 2 * VIEW_ROUNDS, took);
+    XM_ASSERT_EQ(xm_keyed_mutex_acquire(&second, 2 * VIEW_ROUNDS, b.owner, 0), XM_KEYED_MUTEX_ACQUIRED);
+    XM_ASSERT(xm_keyed_mutex_release(&second, 0, b.owner));
+
+    /* The same for a fence: a waiter on one view, a signal on the other. */
+    XM_ASSERT_HR(xm_fence_create(0, true, &fence), S_OK);
+    XM_ASSERT_HR(xm_fence_create_from_fd(fcntl(fence->page.fd, F_DUPFD_CLOEXEC, 0), true, &view), S_OK);
+    wait = (struct view_fence_wait){view, false};
+    XM_ASSERT_EQ(pthread_create(&threads[0], NULL, view_fence_thread, &wait), 0);
+    sleep_ms(20);
+    xm_fence_signal(fence, 7);
+    pthread_join(threads[0], NULL);
+    XM_ASSERT(wait.met);
+    XM_ASSERT_EQ(xm_fence_value(view), 7);
+
+    /* Pages of the wrong kind or size are refused, and the fd stays the caller's. */
+    fence_fd = fcntl(fence->page.fd, F_DUPFD_CLOEXEC, 0);
+    XM_ASSERT_HR(xm_keyed_mutex_init_from_fd(&second, fence_fd), E_INVALIDARG);
+    XM_ASSERT(fcntl(fence_fd, F_GETFD) >= 0);
+    close(fence_fd);
+    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    XM_ASSERT(null_fd >= 0);
+    XM_ASSERT_HR(xm_fence_create_from_fd(null_fd, true, &view), E_INVALIDARG);
+    XM_ASSERT(fcntl(null_fd, F_GETFD) >= 0);
+    close(null_fd);
+    XM_ASSERT_HR(xm_keyed_mutex_init_from_fd(&second, -1), E_INVALIDARG);
+
+    xm_fence_unref(wait.fence);
+    xm_fence_unref(fence);
+    xm_keyed_mutex_finish(&second);
+    xm_keyed_mutex_finish(&first);
+}
+
 /* ---- bad inputs of the semaphore calls -------------------------------------- */
 
 XM_TEST(test_semaphore_calls_refuse_bad_inputs_and_leave_nothing_behind)
@@ -1209,4 +1314,5 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_set_event_on_completion_signals_the_event)
     XM_TEST_ENTRY(test_context_wait_returns_at_once_and_holds_back_later_work)
     XM_TEST_ENTRY(test_fence_ping_pong_between_cuda_and_d3d11)
+    XM_TEST_ENTRY(test_keyed_mutex_and_fence_work_through_a_second_mapping_of_their_page)
     XM_TEST_ENTRY(test_semaphore_calls_refuse_bad_inputs_and_leave_nothing_behind))

@@ -62,6 +62,35 @@ HRESULT xm_fence_create(uint64_t initial, bool shared, struct xm_fence **out)
     return S_OK;
 }
 
+HRESULT xm_fence_create_from_fd(int fd, bool shared, struct xm_fence **out)
+{
+    struct xm_fence_state *state;
+    struct xm_fence *fence;
+    HRESULT hr;
+
+    fence = calloc(1, sizeof(*fence));
+    if (!fence)
+        return xm_error(E_OUTOFMEMORY, "out of memory for a fence");
+    hr = xm_sync_page_map(fd, &fence->page);
+    if (FAILED(hr)) {
+        free(fence);
+        return hr;
+    }
+    state = state_of(fence);
+    if (__atomic_load_n(&state->magic, __ATOMIC_ACQUIRE) != XM_FENCE_MAGIC || state->version != XM_FENCE_VERSION) {
+        fence->page.fd = -1; /* not ours to close on failure */
+        xm_sync_page_finish(&fence->page);
+        free(fence);
+        return xm_error(E_INVALIDARG, "fd %d does not hold a fence of version %u", fd, XM_FENCE_VERSION);
+    }
+    xm_object_init(&fence->base, XM_OBJECT_FENCE, &fence_ops);
+    fence->shared = shared;
+    pthread_mutex_init(&fence->waiters_lock, NULL);
+    __atomic_fetch_add(&live_fences, 1, __ATOMIC_RELAXED);
+    *out = fence;
+    return S_OK;
+}
+
 uint64_t xm_fence_value(struct xm_fence *fence)
 {
     return __atomic_load_n(&state_of(fence)->value, __ATOMIC_ACQUIRE);

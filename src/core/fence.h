@@ -59,6 +59,12 @@ struct xm_fence {
 /* Creates a fence holding `initial`. On success *out holds one reference. */
 HRESULT xm_fence_create(uint64_t initial, bool shared, struct xm_fence **out);
 
+/* Makes a fence object over the page of a fence made elsewhere (the memfd
+ * `fd`, page.fd of a fence in this or another process), taking ownership
+ * of fd on success only. On success *out holds one reference.
+ * E_INVALIDARG when the page does not hold a fence of this version. */
+HRESULT xm_fence_create_from_fd(int fd, bool shared, struct xm_fence **out);
+
 static inline void xm_fence_ref(struct xm_fence *fence)
 {
     xm_object_ref(&fence->base);

@@ -37,6 +37,23 @@ HRESULT xm_keyed_mutex_init(struct xm_keyed_mutex *mutex)
     return S_OK;
 }
 
+HRESULT xm_keyed_mutex_init_from_fd(struct xm_keyed_mutex *mutex, int fd)
+{
+    struct xm_keyed_mutex_state *state;
+    HRESULT hr = xm_sync_page_map(fd, &mutex->page);
+
+    if (FAILED(hr))
+        return hr;
+    state = state_of(mutex);
+    if (__atomic_load_n(&state->magic, __ATOMIC_ACQUIRE) != XM_KEYED_MUTEX_MAGIC ||
+        state->version != XM_KEYED_MUTEX_VERSION) {
+        mutex->page.fd = -1; /* not ours to close on failure */
+        xm_sync_page_finish(&mutex->page);
+        return xm_error(E_INVALIDARG, "fd %d does not hold a keyed mutex of version %u", fd, XM_KEYED_MUTEX_VERSION);
+    }
+    return S_OK;
+}
+
 void xm_keyed_mutex_finish(struct xm_keyed_mutex *mutex)
 {
     xm_sync_page_finish(&mutex->page);

@@ -75,6 +75,11 @@ uint64_t xm_keyed_mutex_new_owner(void);
 HRESULT xm_keyed_mutex_init(struct xm_keyed_mutex *mutex);
 void xm_keyed_mutex_finish(struct xm_keyed_mutex *mutex);
 
+/* Joins the keyed mutex whose page is the memfd `fd` (page.fd of a mutex
+ * in this or another process), taking ownership of fd on success only.
+ * E_INVALIDARG when the page does not hold a keyed mutex of this version. */
+HRESULT xm_keyed_mutex_init_from_fd(struct xm_keyed_mutex *mutex, int fd);
+
 /* Waits until the mutex is released with `key` and takes it for `owner`
  * (non-zero). timeout_ms 0 tests once; INFINITE never times out. */
 enum xm_keyed_mutex_result xm_keyed_mutex_acquire(struct xm_keyed_mutex *mutex, uint64_t key, uint64_t owner,

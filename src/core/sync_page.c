@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,6 +37,23 @@ HRESULT xm_sync_page_create(const char *name, struct xm_sync_page *page)
         close(fd);
         return xm_error(E_OUTOFMEMORY, "mmap of %s: %s", name, strerror(err));
     }
+    page->fd = fd;
+    page->map = map;
+    page->size = (size_t)size;
+    return S_OK;
+}
+
+HRESULT xm_sync_page_map(int fd, struct xm_sync_page *page)
+{
+    long size = sysconf(_SC_PAGESIZE);
+    struct stat st;
+    void *map;
+
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != size)
+        return xm_error(E_INVALIDARG, "fd %d is not a synchronization page (a %ld-byte memfd)", fd, size);
+    map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return xm_error(E_OUTOFMEMORY, "mmap of a synchronization page: %s", strerror(errno));
     page->fd = fd;
     page->map = map;
     page->size = (size_t)size;

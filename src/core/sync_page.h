@@ -35,7 +35,12 @@ struct xm_sync_page {
  * it. E_OUTOFMEMORY or E_FAIL (with the errno in the message). */
 HRESULT xm_sync_page_create(const char *name, struct xm_sync_page *page);
 
-/* Unmaps and closes what xm_sync_page_create made. */
+/* Maps a page another process (or this one) created, from its memfd:
+ * what a broker hands over with a resource or fence. Takes ownership of
+ * fd on success only. E_INVALIDARG when fd is not a page-sized file. */
+HRESULT xm_sync_page_map(int fd, struct xm_sync_page *page);
+
+/* Unmaps and closes what xm_sync_page_create or _map made. */
 void xm_sync_page_finish(struct xm_sync_page *page);
 
 /* CLOCK_MONOTONIC deadline `ms` milliseconds from now. */
