@@ -115,11 +115,13 @@ XM_TEST(test_buffer_initial_data_is_read_by_cuda)
     ID3D11Buffer *buffer;
     cudaExternalMemory_t ext = NULL;
     cudaExternalMemoryBufferDesc map = {0};
-    uint8_t *data = malloc(SIZE), *back = malloc(SIZE);
+    uint8_t *data, *back;
     void *ptr = NULL;
     HANDLE handle;
 
     require_cuda();
+    data = malloc(SIZE);
+    back = malloc(SIZE);
     xm_test_census(&before);
     fill_pattern(data, SIZE, 7);
     device = xm_test_device(&context);
@@ -154,11 +156,12 @@ XM_TEST(test_update_subresource_is_seen_through_mapped_arrays)
     ID3D11Texture2D *texture;
     cudaExternalMemory_t ext = NULL;
     struct xm_test_census before;
-    uint8_t *levels[LEVELS], *back = malloc(W * H * TEXEL);
+    uint8_t *levels[LEVELS], *back;
     HANDLE handle;
     UINT64 packed = 0;
 
     require_cuda();
+    back = malloc(W * H * TEXEL);
     xm_test_census(&before);
     device = xm_test_device(&context);
     texture = xm_test_texture2d(device, W, H, LEVELS, 1, DXGI_FORMAT_R8G8B8A8_UNORM, SHARED_NT);
@@ -221,12 +224,14 @@ XM_TEST(test_cuda_writes_are_read_back_through_staging)
     cudaMipmappedArray_t mipmap = NULL;
     cudaArray_t level1 = NULL;
     D3D11_MAPPED_SUBRESOURCE mapped;
-    uint8_t *texels = malloc((W / 2) * (H / 2) * TEXEL), *bytes = malloc(SIZE);
+    uint8_t *texels, *bytes;
     CUDA_MEMCPY3D copy = {0};
     void *ptr = NULL;
     HANDLE tex_handle, buf_handle;
 
     require_cuda();
+    texels = malloc((W / 2) * (H / 2) * TEXEL);
+    bytes = malloc(SIZE);
     device = xm_test_device(&context);
     texture = xm_test_texture2d(device, W, H, LEVELS, 1, DXGI_FORMAT_R32_FLOAT, SHARED_NT);
     buffer = xm_test_buffer(device, SIZE, SHARED_NT, NULL);
@@ -298,12 +303,14 @@ XM_TEST(test_read_only_handle_gives_a_read_only_gpu_mapping)
     ID3D11Buffer *buffer;
     cudaExternalMemory_t ext = NULL;
     cudaExternalMemoryBufferDesc map = {0};
-    uint8_t *data = malloc(SIZE), *back = malloc(SIZE);
+    uint8_t *data, *back;
     void *ptr = NULL;
     CUresult result;
     HANDLE handle;
 
     require_cuda();
+    data = malloc(SIZE);
+    back = malloc(SIZE);
     fill_pattern(data, SIZE, 3);
     device = xm_test_device(&context);
     buffer = xm_test_buffer(device, SIZE, SHARED_NT, data);
@@ -338,10 +345,12 @@ XM_TEST(test_kmt_import_maps_device_memory)
     ID3D11Buffer *buffer;
     cudaExternalMemory_t ext = NULL;
     cudaExternalMemoryBufferDesc map = {0};
-    uint8_t *data = malloc(SIZE), *back = malloc(SIZE);
+    uint8_t *data, *back;
     void *ptr = NULL;
 
     require_cuda();
+    data = malloc(SIZE);
+    back = malloc(SIZE);
     fill_pattern(data, SIZE, 77);
     device = xm_test_device(&context);
     buffer = xm_test_buffer(device, SIZE, D3D11_RESOURCE_MISC_SHARED, data);
