@@ -28,6 +28,7 @@ struct scenario {
     uint32_t seed;
     const WCHAR *name;
     DWORD access;
+    pid_t target;    /* DuplicateHandle: the consumer's pid */
 };
 
 static void scenario_open(struct scenario *s, uint32_t seed, const WCHAR *name)
@@ -491,6 +492,197 @@ XM_TEST(test_broker_refuses_other_protocol_versions)
     xm_ipc_teardown();
 }
 
+/* ---- DuplicateHandle into another process ----------------------------------- */
+
+/* Makes an NT buffer holding the pattern, duplicates its handle into the
+ * consumer with s->access, sends the value there, then lets everything
+ * go and exits: the duplicate alone keeps the memory. */
+static void duplicating_producer(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    uint32_t data[WORDS];
+    ID3D11Buffer *buffer;
+    HANDLE handle, process, remote = NULL;
+
+    xm_ipc_pattern(data, WORDS, s->seed);
+    buffer = xm_test_buffer(device, sizeof(data), SHARED_NT, data);
+    handle = xm_test_nt_handle(buffer, RW, NULL);
+    process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)s->target);
+    XM_ASSERT_NOT_NULL(process);
+    XM_ASSERT_MSG(DuplicateHandle(GetCurrentProcess(), handle, process, &remote, s->access, FALSE, 0),
+                  "DuplicateHandle: %u (%s)", (unsigned)GetLastError(), extmemGetLastErrorMessage());
+    XM_ASSERT_NOT_NULL(remote);
+    /* The value means nothing here. */
+    XM_ASSERT(!CloseHandle(remote) || (uintptr_t)remote == (uintptr_t)handle);
+    XM_ASSERT(CloseHandle(process));
+    XM_ASSERT(CloseHandle(handle));
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+    xm_ipc_send(&s->to_consumer, (uint64_t)(uintptr_t)remote);
+}
+
+static void duplicate_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE handle = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = NULL;
+
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 2); /* the producer has exited */
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource1(device, handle, &IID_ID3D11Buffer, (void **)&buffer), S_OK);
+    assert_buffer_reads(device, buffer, s->seed);
+    assert_import_reads(cudaExternalMemoryHandleTypeD3D11Resource, handle, NULL, s->seed);
+    ID3D11Buffer_Release(buffer);
+    /* The target owns the value and must close it, once. */
+    XM_ASSERT(CloseHandle(handle));
+    XM_ASSERT(!CloseHandle(handle));
+    XM_ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    xm_ipc_assert_broker_objects(0);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_duplicate_handle_into_another_process)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 21, NULL);
+    s.access = DXGI_SHARED_RESOURCE_READ | DXGI_SHARED_RESOURCE_WRITE;
+    b = xm_ipc_spawn(duplicate_consumer, &s);
+    s.target = b;
+    a = xm_ipc_spawn(duplicating_producer, &s);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(1); /* the grant holds it */
+    xm_ipc_send(&s.to_consumer, 2);
+    xm_ipc_wait_ok(b);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+static void read_only_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE handle = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    cudaExternalMemoryBufferDesc desc = {0};
+    cudaExternalMemory_t ext = NULL;
+    uint32_t want[WORDS];
+    volatile uint32_t *mapped = NULL;
+    int status = 0;
+    pid_t child;
+
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 2);
+    XM_ASSERT_CUDA(xm_test_import(&ext, cudaExternalMemoryHandleTypeD3D11Resource, handle, NULL, sizeof(want)),
+                   cudaSuccess);
+    desc.size = sizeof(want);
+    XM_ASSERT_CUDA(cudaExternalMemoryGetMappedBuffer((void **)&mapped, ext, &desc), cudaSuccess);
+    xm_ipc_pattern(want, WORDS, s->seed);
+    XM_ASSERT(memcmp((const void *)mapped, want, sizeof(want)) == 0);
+    /* A write through a read-only mapping faults. */
+    child = fork();
+    XM_ASSERT(child >= 0);
+    if (child == 0) {
+        signal(SIGSEGV, SIG_DFL); /* past the sanitizers' handlers */
+        signal(SIGBUS, SIG_DFL);
+        mapped[0] = 0xdeadbeef;
+        _exit(0);
+    }
+    XM_ASSERT_EQ(waitpid(child, &status, 0), child);
+    XM_ASSERT_MSG(WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS),
+                  "the write did not fault (status 0x%x)", (unsigned)status);
+    XM_ASSERT_EQ(mapped[0], want[0]);
+    XM_ASSERT_CUDA(cudaFree((void *)mapped), cudaSuccess);
+    XM_ASSERT_CUDA(cudaDestroyExternalMemory(ext), cudaSuccess);
+    XM_ASSERT(CloseHandle(handle));
+}
+
+XM_TEST(test_read_only_duplicate_gives_read_only_mappings_in_another_process)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 22, NULL);
+    s.access = DXGI_SHARED_RESOURCE_READ;
+    b = xm_ipc_spawn(read_only_consumer, &s);
+    s.target = b;
+    a = xm_ipc_spawn(duplicating_producer, &s);
+    xm_ipc_wait_ok(a);
+    xm_ipc_send(&s.to_consumer, 2);
+    xm_ipc_wait_ok(b);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+static void ignoring_consumer(void *arg)
+{
+    struct scenario *s = arg;
+
+    (void)xm_ipc_receive(&s->to_consumer); /* and never claims it */
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 2);
+}
+
+XM_TEST(test_unclaimed_duplicate_dies_with_its_target_process)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 23, NULL);
+    b = xm_ipc_spawn(ignoring_consumer, &s);
+    s.target = b;
+    a = xm_ipc_spawn(duplicating_producer, &s);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_send(&s.to_consumer, 2);
+    xm_ipc_wait_ok(b);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+static void waiting_child(void *arg)
+{
+    (void)arg;
+    pause();
+}
+
+XM_TEST(test_open_process_checks_its_arguments)
+{
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = xm_test_buffer(device, 256, SHARED_NT, NULL);
+    HANDLE handle = xm_test_nt_handle(buffer, RW, NULL), process, out = NULL;
+    pid_t gone = xm_ipc_spawn(waiting_child, NULL);
+
+    /* A process that no longer exists. */
+    kill(gone, SIGKILL);
+    waitpid(gone, NULL, 0);
+    XM_ASSERT_NULL(OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)gone));
+    XM_ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+    XM_ASSERT_NULL(OpenProcess(PROCESS_DUP_HANDLE, FALSE, 0));
+    /* Without PROCESS_DUP_HANDLE a process handle is no DuplicateHandle target. */
+    process = OpenProcess(0, FALSE, GetCurrentProcessId());
+    XM_ASSERT_NOT_NULL(process);
+    XM_ASSERT(!DuplicateHandle(GetCurrentProcess(), handle, process, &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    XM_ASSERT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+    XM_ASSERT(CloseHandle(process));
+    /* Into this process by pid: an ordinary local duplicate. */
+    process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, GetCurrentProcessId());
+    XM_ASSERT(DuplicateHandle(GetCurrentProcess(), handle, process, &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    XM_ASSERT(CloseHandle(out));
+    /* A process handle is not a resource handle. */
+    XM_ASSERT(!DuplicateHandle(GetCurrentProcess(), process, process, &out, 0, FALSE, DUPLICATE_SAME_ACCESS) ||
+              CloseHandle(out));
+    XM_ASSERT(CloseHandle(process));
+    XM_ASSERT(!CloseHandle(process));
+    XM_ASSERT(CloseHandle(handle));
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+}
+
 XM_TEST_LIST(
     XM_TEST_ENTRY(test_kmt_handle_opens_in_another_process)
     XM_TEST_ENTRY(test_name_opens_in_another_process)
@@ -501,4 +693,8 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_broker_directory_is_private)
     XM_TEST_ENTRY(test_open_broker_directory_is_refused)
     XM_TEST_ENTRY(test_broker_survives_malformed_and_vanishing_clients)
-    XM_TEST_ENTRY(test_broker_refuses_other_protocol_versions))
+    XM_TEST_ENTRY(test_broker_refuses_other_protocol_versions)
+    XM_TEST_ENTRY(test_duplicate_handle_into_another_process)
+    XM_TEST_ENTRY(test_read_only_duplicate_gives_read_only_mappings_in_another_process)
+    XM_TEST_ENTRY(test_unclaimed_duplicate_dies_with_its_target_process)
+    XM_TEST_ENTRY(test_open_process_checks_its_arguments))

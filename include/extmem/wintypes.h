@@ -224,6 +224,21 @@ EXTMEM_API HANDLE WINAPI GetCurrentProcess(void);
 /* The calling process's id (its Linux pid). Never fails. */
 EXTMEM_API DWORD WINAPI GetCurrentProcessId(void);
 
+#define PROCESS_DUP_HANDLE 0x0040u
+#define PROCESS_ALL_ACCESS 0x001fffffu
+
+/*
+ * A handle to process dwProcessId of the same user, to name it as the
+ * target of DuplicateHandle (which needs PROCESS_DUP_HANDLE in
+ * dwDesiredAccess). The handle keeps naming that process even if its id is
+ * reused. Owned by the caller: CloseHandle. NULL on failure, with
+ * ERROR_INVALID_PARAMETER in GetLastError() when no such process exists.
+ * DuplicateHandle into another process goes through the extmem broker; the
+ * handle value it returns is valid in the target process only, which must
+ * close it.
+ */
+EXTMEM_API HANDLE WINAPI OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
+
 /* ---- events (for ID3D11Fence::SetEventOnCompletion) -------------------- */
 
 /*

@@ -17,6 +17,7 @@
 enum xm_object_kind {
     XM_OBJECT_RESOURCE = 1,
     XM_OBJECT_FENCE = 2,
+    XM_OBJECT_PROCESS = 4, /* OpenProcess: a process to DuplicateHandle into */
     XM_OBJECT_EVENT = 3, /* a Win32 event (CreateEventW), NT handles only */
 };
 

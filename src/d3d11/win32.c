@@ -14,6 +14,7 @@
 #include "core/handle_table.h"
 #include "core/sync_page.h"
 #include "d3d11/d3d11_private.h"
+#include "d3d11/process.h"
 
 static _Thread_local DWORD last_error;
 
@@ -68,8 +69,9 @@ EXTMEM_API BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSour
                                        HANDLE hTargetProcessHandle, HANDLE *lpTargetHandle, DWORD dwDesiredAccess,
                                        BOOL bInheritHandle, DWORD dwOptions)
 {
-    bool close_source = dwOptions & DUPLICATE_CLOSE_SOURCE;
+    bool close_source = dwOptions & DUPLICATE_CLOSE_SOURCE, dup_allowed = false;
     uint32_t access = 0;
+    pid_t target_pid = 0;
     DWORD error;
 
     (void)bInheritHandle;
@@ -83,10 +85,16 @@ EXTMEM_API BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSour
         xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: unknown dwOptions 0x%x", (unsigned)dwOptions);
         return duplicate_failed(ERROR_INVALID_PARAMETER, hSourceHandle, close_source);
     }
-    if (!is_current_process(hTargetProcessHandle)) {
-        xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: only the current process (GetCurrentProcess()) "
-                             "is supported as the target");
+    if (!is_current_process(hTargetProcessHandle) &&
+        !d3d11_process_from_handle(hTargetProcessHandle, &target_pid, &dup_allowed)) {
+        xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: the target is neither GetCurrentProcess() nor "
+                             "a process handle from OpenProcess");
         return duplicate_failed(ERROR_INVALID_HANDLE, hSourceHandle, close_source);
+    }
+    if (target_pid && !dup_allowed) {
+        xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: the target process handle lacks "
+                             "PROCESS_DUP_HANDLE");
+        return duplicate_failed(ERROR_ACCESS_DENIED, hSourceHandle, close_source);
     }
     if (!lpTargetHandle) {
         xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: lpTargetHandle is NULL");
@@ -97,8 +105,12 @@ EXTMEM_API BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSour
                              "DXGI_SHARED_RESOURCE_READ and DXGI_SHARED_RESOURCE_WRITE", (unsigned)dwDesiredAccess);
         return duplicate_failed(ERROR_INVALID_PARAMETER, hSourceHandle, close_source);
     }
-    error = xm_handle_duplicate(hSourceHandle, access, dwOptions & DUPLICATE_SAME_ACCESS, close_source,
-                                lpTargetHandle);
+    if (target_pid)
+        error = d3d11_duplicate_into_process(hSourceHandle, target_pid, access, dwOptions & DUPLICATE_SAME_ACCESS,
+                                             close_source, lpTargetHandle);
+    else
+        error = xm_handle_duplicate(hSourceHandle, access, dwOptions & DUPLICATE_SAME_ACCESS, close_source,
+                                    lpTargetHandle);
     if (error != ERROR_SUCCESS)
         return duplicate_failed(error, hSourceHandle, close_source);
     return TRUE;
