@@ -488,6 +488,71 @@ static void ping_pong_run(enum cudaExternalSemaphoreHandleType type)
     ID3D11Device1_Release(creator);
 }
 
+/*
+ * The same between two processes: a forked child runs the D3D11 side on
+ * the objects it inherited (resource memory and keyed-mutex page are
+ * MAP_SHARED memfds, so both processes see one mutex and one buffer; the
+ * owner is told apart by pid), the parent runs the CUDA side.
+ */
+XM_TEST(test_ping_pong_between_two_processes)
+{
+    ID3D11Device1 *creator = xm_test_device(NULL);
+    struct ping_pong p;
+    cudaExternalMemory_t memory = NULL;
+    cudaExternalMemoryBufferDesc map_desc;
+    ID3D11Buffer *buffer;
+    int status = 0;
+    double start;
+    pid_t child;
+    HANDLE handle;
+
+    memset(&p, 0, sizeof(p));
+    p.device = xm_test_device(&p.context);
+    buffer = xm_test_buffer(creator, WORDS * 4, KEYED_NT, NULL);
+    handle = xm_test_nt_handle(buffer, RW, NULL);
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource1(p.device, handle, &IID_ID3D11Buffer, (void **)&p.buffer), S_OK);
+    XM_ASSERT_CUDA(xm_test_import(&memory, cudaExternalMemoryHandleTypeD3D11Resource, handle, NULL, WORDS * 4),
+                   cudaSuccess);
+    XM_ASSERT_CUDA(import_semaphore(&p.semaphore, cudaExternalSemaphoreHandleTypeKeyedMutex, handle, NULL),
+                   cudaSuccess);
+    XM_ASSERT(CloseHandle(handle));
+    memset(&map_desc, 0, sizeof(map_desc));
+    map_desc.size = WORDS * 4;
+    XM_ASSERT_CUDA(cudaExternalMemoryGetMappedBuffer((void **)&p.mapped, memory, &map_desc), cudaSuccess);
+    p.staging = staging_buffer(p.device, WORDS * 4);
+    p.mutex = keyed_mutex_of(p.buffer);
+
+    start = now_ms();
+    child = fork();
+    XM_ASSERT(child >= 0);
+    if (child == 0) {
+        d3d11_side(&p);
+        if (p.failures)
+            fprintf(stderr, "  child: %d failures, first: %s\n", p.failures, p.failure);
+        _exit(p.failures || p.rounds_done != PING_PONG_ROUNDS ? 1 : 0);
+    }
+    cuda_side(&p);
+    XM_ASSERT_EQ(waitpid(child, &status, 0), child);
+    XM_ASSERT_MSG(p.failures == 0, "%d failures, first: %s", p.failures, p.failure);
+    XM_ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the D3D11 process failed (status 0x%x)", status);
+    printf("  %d rounds (%d handoffs) between two processes: %.1f us a handoff\n", PING_PONG_ROUNDS,
+           2 * PING_PONG_ROUNDS, (now_ms() - start) * 1000.0 / (2 * PING_PONG_ROUNDS));
+    XM_ASSERT_CUDA(cuda_acquire(p.semaphore, 2ull * PING_PONG_ROUNDS, 0), cudaSuccess);
+    XM_ASSERT(holds(p.mapped, 2u * PING_PONG_ROUNDS - 1));
+    XM_ASSERT_CUDA(cuda_release(p.semaphore, 0), cudaSuccess);
+
+    IDXGIKeyedMutex_Release(p.mutex);
+    ID3D11Buffer_Release(p.staging);
+    ID3D11Buffer_Release(p.buffer);
+    ID3D11Buffer_Release(buffer);
+    ID3D11DeviceContext_Release(p.context);
+    ID3D11Device1_Release(p.device);
+    XM_ASSERT_CUDA(cudaFree(p.mapped), cudaSuccess);
+    XM_ASSERT_CUDA(cudaDestroyExternalMemory(memory), cudaSuccess);
+    XM_ASSERT_CUDA(cudaDestroyExternalSemaphore(p.semaphore), cudaSuccess);
+    ID3D11Device1_Release(creator);
+}
+
 XM_TEST(test_ping_pong_cuda_and_d3d11_through_an_nt_handle)
 {
     ping_pong_run(cudaExternalSemaphoreHandleTypeKeyedMutex);
@@ -1302,6 +1367,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_acquire_waits_for_the_release_with_its_key)
     XM_TEST_ENTRY(test_ping_pong_cuda_and_d3d11_through_an_nt_handle)
     XM_TEST_ENTRY(test_ping_pong_cuda_and_d3d11_through_a_kmt_handle)
+    XM_TEST_ENTRY(test_ping_pong_between_two_processes)
     XM_TEST_ENTRY(test_cuda_keyed_mutex_wait_times_out_with_cuda_error_timeout)
     XM_TEST_ENTRY(test_cuda_wait_that_fails_part_way_gives_back_what_it_took)
     XM_TEST_ENTRY(test_destroying_an_import_that_holds_the_mutex_abandons_it)
