@@ -683,6 +683,73 @@ XM_TEST(test_open_process_checks_its_arguments)
     ID3D11Device1_Release(device);
 }
 
+/* ---- the CLI ------------------------------------------------------------------ */
+
+/* Runs the extmem CLI; returns its exit status and its output in out. */
+static int run_cli(const char *args, char *out, size_t size)
+{
+    char command[512];
+    size_t n = 0;
+    FILE *pipe;
+    int status;
+
+    snprintf(command, sizeof(command), "%s %s 2>&1", EXTMEM_TEST_CLI_PATH, args);
+    pipe = popen(command, "r");
+    XM_ASSERT_NOT_NULL(pipe);
+    while (n + 1 < size && fgets(out + n, (int)(size - n), pipe))
+        n += strlen(out + n);
+    out[n] = '\0';
+    status = pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+XM_TEST(test_cli_lists_shared_objects)
+{
+    struct scenario kmt_side, name_side;
+    char out[8192], arg[64];
+    uint64_t kmt;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    XM_ASSERT_EQ(run_cli("ls", out, sizeof(out)), 2); /* no broker: nothing shared */
+    XM_ASSERT_CONTAINS(out, "no broker");
+    scenario_open(&kmt_side, 24, NULL);
+    scenario_open(&name_side, 25, L"xm-ipc-cli");
+    a = xm_ipc_spawn(holder, &kmt_side);
+    kmt = xm_ipc_receive(&kmt_side.to_consumer);
+    b = xm_ipc_spawn(producer, &name_side);
+    XM_ASSERT_EQ(xm_ipc_receive(&name_side.to_consumer), 1);
+
+    XM_ASSERT_EQ(run_cli("ls", out, sizeof(out)), 0);
+    snprintf(arg, sizeof(arg), "0x%08llx", (unsigned long long)kmt);
+    XM_ASSERT_CONTAINS(out, arg);
+    XM_ASSERT_CONTAINS(out, "xm-ipc-cli");
+    XM_ASSERT_CONTAINS(out, "(2 objects)");
+    snprintf(arg, sizeof(arg), " %d:1", (int)a);
+    XM_ASSERT_CONTAINS(out, arg);
+
+    snprintf(arg, sizeof(arg), "info 0x%llx", (unsigned long long)kmt);
+    XM_ASSERT_EQ(run_cli(arg, out, sizeof(out)), 0);
+    XM_ASSERT_CONTAINS(out, "buffer");
+    XM_ASSERT_EQ(run_cli("info xm-ipc-cli", out, sizeof(out)), 0);
+    XM_ASSERT_CONTAINS(out, "name access: read/write");
+    XM_ASSERT_EQ(run_cli("info no-such-name", out, sizeof(out)), 1);
+    XM_ASSERT_EQ(run_cli("info 0x40000002", out, sizeof(out)), 1);
+    XM_ASSERT_EQ(run_cli("--help", out, sizeof(out)), 0);
+    XM_ASSERT_CONTAINS(out, "usage: extmem ls");
+
+    xm_ipc_send(&kmt_side.to_producer, 1);
+    xm_ipc_send(&name_side.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_wait_ok(b);
+    xm_ipc_assert_broker_objects(0);
+    XM_ASSERT_EQ(run_cli("ls", out, sizeof(out)), 0);
+    XM_ASSERT_CONTAINS(out, "(0 objects)");
+    scenario_close(&kmt_side);
+    scenario_close(&name_side);
+    xm_ipc_teardown();
+}
+
 XM_TEST_LIST(
     XM_TEST_ENTRY(test_kmt_handle_opens_in_another_process)
     XM_TEST_ENTRY(test_name_opens_in_another_process)
@@ -697,4 +764,5 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_duplicate_handle_into_another_process)
     XM_TEST_ENTRY(test_read_only_duplicate_gives_read_only_mappings_in_another_process)
     XM_TEST_ENTRY(test_unclaimed_duplicate_dies_with_its_target_process)
-    XM_TEST_ENTRY(test_open_process_checks_its_arguments))
+    XM_TEST_ENTRY(test_open_process_checks_its_arguments)
+    XM_TEST_ENTRY(test_cli_lists_shared_objects))
