@@ -649,6 +649,37 @@ XM_TEST(test_destroying_an_import_that_holds_the_mutex_abandons_it)
     ID3D11Device1_Release(device);
 }
 
+XM_TEST(test_a_device_destroyed_holding_the_mutex_abandons_it)
+{
+    struct xm_test_census before;
+    ID3D11Device1 *first = xm_test_device(NULL), *second = xm_test_device(NULL);
+    ID3D11Buffer *buffer, *opened = NULL;
+    IDXGIKeyedMutex *mine, *theirs;
+
+    xm_test_census(&before);
+    buffer = xm_test_buffer(first, 256, KEYED, NULL);
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(second, xm_test_kmt_handle(buffer), &IID_ID3D11Buffer,
+                                                  (void **)&opened), S_OK);
+    mine = keyed_mutex_of(buffer);
+    theirs = keyed_mutex_of(opened);
+    /* Held and released: nothing to abandon. */
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(mine, 0, 0), S_OK);
+    XM_ASSERT_HR(IDXGIKeyedMutex_ReleaseSync(mine, 1), S_OK);
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(theirs, 1, 0), S_OK);
+    XM_ASSERT_HR(IDXGIKeyedMutex_ReleaseSync(theirs, 2), S_OK);
+    /* Held when the device goes (its objects first, then the device). */
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(mine, 2, 0), S_OK);
+    IDXGIKeyedMutex_Release(mine);
+    ID3D11Buffer_Release(buffer);
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(theirs, 3, 0), WAIT_TIMEOUT); /* the device lives: still held */
+    ID3D11Device1_Release(first);
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(theirs, 3, INFINITE), WAIT_ABANDONED);
+    IDXGIKeyedMutex_Release(theirs);
+    ID3D11Buffer_Release(opened);
+    XM_ASSERT_NOTHING_LEAKED(before);
+    ID3D11Device1_Release(second);
+}
+
 /* ---- abandonment by a dead process ---------------------------------------- */
 
 /* Forks a child that takes the mutex (the memfd page is shared through
@@ -1371,6 +1402,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_cuda_keyed_mutex_wait_times_out_with_cuda_error_timeout)
     XM_TEST_ENTRY(test_cuda_wait_that_fails_part_way_gives_back_what_it_took)
     XM_TEST_ENTRY(test_destroying_an_import_that_holds_the_mutex_abandons_it)
+    XM_TEST_ENTRY(test_a_device_destroyed_holding_the_mutex_abandons_it)
     XM_TEST_ENTRY(test_acquire_after_the_owner_was_killed_returns_wait_abandoned)
     XM_TEST_ENTRY(test_a_blocked_acquire_learns_of_the_owner_death_and_does_not_hang)
     XM_TEST_ENTRY(test_fence_holds_the_value_last_signalled)

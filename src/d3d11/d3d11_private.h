@@ -11,6 +11,7 @@
 #ifndef EXTMEM_D3D11_PRIVATE_H
 #define EXTMEM_D3D11_PRIVATE_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <extmem/d3d11.h>
@@ -38,6 +39,8 @@ struct d3d11_device {
     D3D_FEATURE_LEVEL feature_level;
     UINT creation_flags;
     uint64_t keyed_mutex_owner; /* this device's owner token for keyed mutexes */
+    pthread_mutex_t held_lock;
+    struct d3d11_held_mutex *held; /* keyed mutexes this device holds (keyed_mutex.c) */
     struct d3d11_context immediate_context;
 };
 
@@ -75,6 +78,9 @@ HRESULT d3d11_resource_create(struct d3d11_device *device, struct xm_resource *r
 
 /* Sets up the IDXGIKeyedMutex interface of a resource object. */
 void d3d11_keyed_mutex_init(struct d3d11_resource *object);
+
+/* The device goes away: it abandons every keyed mutex it still holds. */
+void d3d11_device_abandon_held_mutexes(struct d3d11_device *device);
 
 /* Wraps a fence in a new ID3D11Fence on device (takes a reference on
  * fence) and returns interface riid in *out. */

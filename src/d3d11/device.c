@@ -58,6 +58,8 @@ static ULONG STDMETHODCALLTYPE d3d11_device_Release(ID3D11Device5 *iface)
 
     if (!refcount) {
         d3d11_context_drop_waits(&device->immediate_context);
+        d3d11_device_abandon_held_mutexes(device);
+        pthread_mutex_destroy(&device->held_lock);
         free(device);
     }
     return (ULONG)refcount;
@@ -649,6 +651,7 @@ EXTMEM_API HRESULT WINAPI D3D11CreateDevice(IDXGIAdapter *pAdapter, D3D_DRIVER_T
     device->feature_level = levels[0];
     device->creation_flags = Flags;
     device->keyed_mutex_owner = xm_keyed_mutex_new_owner();
+    pthread_mutex_init(&device->held_lock, NULL);
     d3d11_context_init(&device->immediate_context, device);
     if (ppImmediateContext)
         d3d11_device_GetImmediateContext(&device->ID3D11Device5_iface, ppImmediateContext);

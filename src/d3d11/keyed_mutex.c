@@ -11,7 +11,14 @@
  * E_FAIL when the owning device acquires again ("the owning device
  * attempted to create another keyed mutex on the same shared resource").
  * ReleaseSync returns E_FAIL when the device does not own the mutex.
+ *
+ * Each device keeps the list of the mutexes it holds (with a reference on
+ * their resources), so that a device destroyed while holding one abandons
+ * it instead of leaving it held by nobody for good: the other side's next
+ * AcquireSync returns WAIT_ABANDONED, as when the owner's process dies.
  */
+#include <stdlib.h>
+
 #include "core/error.h"
 #include "d3d11/d3d11_private.h"
 
@@ -24,6 +31,60 @@ static inline struct d3d11_resource *impl_from_IDXGIKeyedMutex(IDXGIKeyedMutex *
 static uint64_t owner_of(struct d3d11_resource *object)
 {
     return object->device->keyed_mutex_owner;
+}
+
+struct d3d11_held_mutex {
+    struct xm_resource *resource; /* one reference */
+    struct d3d11_held_mutex *next;
+};
+
+static bool note_held(struct d3d11_device *device, struct xm_resource *resource)
+{
+    struct d3d11_held_mutex *held = malloc(sizeof(*held));
+
+    if (!held)
+        return false;
+    held->resource = resource;
+    xm_resource_ref(resource);
+    pthread_mutex_lock(&device->held_lock);
+    held->next = device->held;
+    device->held = held;
+    pthread_mutex_unlock(&device->held_lock);
+    return true;
+}
+
+static void note_released(struct d3d11_device *device, struct xm_resource *resource)
+{
+    struct d3d11_held_mutex *found = NULL, **link;
+
+    pthread_mutex_lock(&device->held_lock);
+    for (link = &device->held; *link; link = &(*link)->next) {
+        if ((*link)->resource == resource) {
+            found = *link;
+            *link = found->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&device->held_lock);
+    if (found) {
+        xm_resource_unref(found->resource);
+        free(found);
+    }
+}
+
+void d3d11_device_abandon_held_mutexes(struct d3d11_device *device)
+{
+    struct d3d11_held_mutex *held = device->held;
+
+    device->held = NULL; /* the last reference is gone: nobody else looks */
+    while (held) {
+        struct d3d11_held_mutex *next = held->next;
+
+        xm_keyed_mutex_abandon_owner(held->resource->keyed_mutex, device->keyed_mutex_owner);
+        xm_resource_unref(held->resource);
+        free(held);
+        held = next;
+    }
 }
 
 static HRESULT STDMETHODCALLTYPE keyed_mutex_QueryInterface(IDXGIKeyedMutex *iface, REFIID riid, void **out)
@@ -77,6 +138,11 @@ static HRESULT STDMETHODCALLTYPE keyed_mutex_AcquireSync(IDXGIKeyedMutex *iface,
 
     switch (xm_keyed_mutex_acquire(object->resource->keyed_mutex, Key, owner_of(object), dwMilliseconds)) {
     case XM_KEYED_MUTEX_ACQUIRED:
+        if (!note_held(object->device, object->resource)) {
+            /* Give it back as it was: released with Key. */
+            xm_keyed_mutex_release(object->resource->keyed_mutex, Key, owner_of(object));
+            return xm_error(E_OUTOFMEMORY, "AcquireSync: out of memory");
+        }
         return S_OK;
     case XM_KEYED_MUTEX_TIMED_OUT:
         return xm_error((HRESULT)WAIT_TIMEOUT, "AcquireSync: the mutex was not released with key %llu within "
@@ -97,6 +163,7 @@ static HRESULT STDMETHODCALLTYPE keyed_mutex_ReleaseSync(IDXGIKeyedMutex *iface,
 
     if (!xm_keyed_mutex_release(object->resource->keyed_mutex, Key, owner_of(object)))
         return xm_error(E_FAIL, "ReleaseSync: this device does not hold the keyed mutex");
+    note_released(object->device, object->resource);
     return S_OK;
 }
 
