@@ -6,7 +6,7 @@ target_compile_definitions(xm_ipc_util PRIVATE _GNU_SOURCE
   PUBLIC EXTMEM_TEST_BROKER_PATH="$<TARGET_FILE:extmemd>" EXTMEM_TEST_CLI_PATH="$<TARGET_FILE:extmem_cli>")
 target_compile_options(xm_ipc_util PRIVATE ${EXTMEM_C_WARNINGS})
 
-foreach(t test_ipc)
+foreach(t test_ipc test_crash)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
     xm_add_test(NAME ${t} SOURCES ${t}.c INTERNAL LABELS ipc)
     target_link_libraries(${t} PRIVATE xm_ipc_util)

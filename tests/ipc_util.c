@@ -94,8 +94,35 @@ void xm_ipc_channel_open(struct xm_ipc_channel *channel)
 
 void xm_ipc_channel_close(struct xm_ipc_channel *channel)
 {
-    close(channel->fds[0]);
-    close(channel->fds[1]);
+    xm_ipc_channel_close_read(channel);
+    xm_ipc_channel_close_write(channel);
+}
+
+void xm_ipc_channel_close_read(struct xm_ipc_channel *channel)
+{
+    if (channel->fds[0] >= 0)
+        close(channel->fds[0]);
+    channel->fds[0] = -1;
+}
+
+void xm_ipc_channel_close_write(struct xm_ipc_channel *channel)
+{
+    if (channel->fds[1] >= 0)
+        close(channel->fds[1]);
+    channel->fds[1] = -1;
+}
+
+bool xm_ipc_try_receive(struct xm_ipc_channel *channel, uint64_t *value)
+{
+    ssize_t n;
+
+    do
+        n = read(channel->fds[0], value, sizeof(*value));
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return false;
+    XM_ASSERT_EQ(n, sizeof(*value));
+    return true;
 }
 
 void xm_ipc_send(struct xm_ipc_channel *channel, uint64_t value)

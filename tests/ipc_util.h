@@ -32,7 +32,12 @@ struct xm_ipc_channel {
 };
 void xm_ipc_channel_open(struct xm_ipc_channel *channel);
 void xm_ipc_channel_close(struct xm_ipc_channel *channel);
+/* Closes one end (the one this process does not use), once. */
+void xm_ipc_channel_close_read(struct xm_ipc_channel *channel);
+void xm_ipc_channel_close_write(struct xm_ipc_channel *channel);
 void xm_ipc_send(struct xm_ipc_channel *channel, uint64_t value);
+/* Like xm_ipc_receive, but false at end of stream (every writer gone). */
+bool xm_ipc_try_receive(struct xm_ipc_channel *channel, uint64_t *value);
 uint64_t xm_ipc_receive(struct xm_ipc_channel *channel); /* asserts on end of stream */
 
 /* What the broker holds: objects (LIST), or -1 when none runs. */

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,10 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct xm_connection conn = {.fd = -1};
 static uint32_t generation;
 static bool ever_connected;
+static bool watcher_started;
 static void (*reconnect_hook)(void);
+
+static void start_watcher(void);
 
 bool xm_broker_enabled(void)
 {
@@ -56,6 +61,7 @@ static void atfork_child(void)
     xm_connection_finish(&conn);
     generation++;
     ever_connected = false;
+    watcher_started = false; /* threads do not survive fork */
     pthread_mutex_unlock(&client_lock);
 }
 
@@ -239,12 +245,78 @@ int xm_broker_connect_locked(bool start)
     if (ever_connected && reconnect_hook)
         reconnect_hook();
     ever_connected = true;
+    start_watcher();
     return 0;
+}
+
+bool xm_broker_was_connected(void)
+{
+    return ever_connected;
 }
 
 static void lose_connection(void)
 {
     xm_connection_finish(&conn);
+}
+
+/*
+ * Notices at once when the broker goes away (killed, crashed, restarted)
+ * and connects again, starting a new broker, so that this process's
+ * objects are registered again (reconnect hook) before another process
+ * looks for them. It only ever polls for the hang-up; requests and
+ * replies stay with the threads that make them.
+ */
+static void *watch_broker(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct pollfd p = {.events = POLLRDHUP};
+        uint32_t seen_generation;
+        bool lost;
+
+        pthread_mutex_lock(&client_lock);
+        p.fd = conn.fd;
+        seen_generation = generation;
+        pthread_mutex_unlock(&client_lock);
+        if (p.fd < 0) {
+            /* Lost and not back (no broker could start): try again now and then. */
+            nanosleep(&(struct timespec){1, 0}, NULL);
+            pthread_mutex_lock(&client_lock);
+            if (conn.fd < 0)
+                xm_broker_connect_locked(true);
+            pthread_mutex_unlock(&client_lock);
+            continue;
+        }
+        if (poll(&p, 1, 1000) <= 0 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            continue;
+        pthread_mutex_lock(&client_lock);
+        lost = conn.fd == p.fd && generation == seen_generation;
+        if (lost) {
+            lose_connection();
+            xm_broker_connect_locked(true);
+        }
+        pthread_mutex_unlock(&client_lock);
+        if (!lost) /* the fd number was stale; do not spin on it */
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return NULL;
+}
+
+static void start_watcher(void)
+{
+    pthread_attr_t attr;
+    pthread_t thread;
+    sigset_t all, old;
+
+    if (watcher_started || pthread_attr_init(&attr) != 0)
+        return;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* The watcher takes no signals meant for the application. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    watcher_started = pthread_create(&thread, &attr, watch_broker, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
 }
 
 int xm_broker_read_locked(struct xm_message *reply)

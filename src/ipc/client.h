@@ -45,6 +45,10 @@ int xm_broker_read_locked(struct xm_message *reply);
  * (or in a forked child) their ids mean nothing to the broker. */
 uint32_t xm_broker_generation(void);
 
+/* With the lock held: whether this process ever had a connection (then a
+ * lost one is worth a new broker). */
+bool xm_broker_was_connected(void);
+
 /* Called with the lock held right after a new connection replaced a lost
  * one, so the caller can register its live objects again. */
 void xm_broker_set_reconnect_hook(void (*hook)(void));

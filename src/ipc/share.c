@@ -206,8 +206,9 @@ void xm_share_export_kmt(struct xm_resource *resource)
     if (!xm_broker_enabled())
         return;
     lock();
-    if (xm_broker_connect_locked(true) == 0)
-        register_locked(resource);
+    for (int attempt = 0; attempt < 2; attempt++)
+        if (xm_broker_connect_locked(true) != 0 || register_locked(resource) != XM_BROKER_UNREACHABLE)
+            break;
     xm_broker_unlock();
 }
 
@@ -223,9 +224,13 @@ HRESULT xm_share_export_name(struct xm_resource *resource, const WCHAR *name, ui
     if (!xm_share_name_to_utf8(name, utf8, sizeof(utf8)))
         return xm_error(E_INVALIDARG, "the name cannot be written in UTF-8");
     lock();
-    if (xm_broker_connect_locked(true) != 0 || register_locked(resource) != XM_BROKER_OK)
-        goto done; /* the name stays in this process */
-    result = name_locked(&resource->base, utf8, access);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (xm_broker_connect_locked(true) != 0 || register_locked(resource) != XM_BROKER_OK)
+            goto done; /* the name stays in this process */
+        result = name_locked(&resource->base, utf8, access);
+        if (result != XM_BROKER_UNREACHABLE)
+            break;
+    }
     if (result == XM_WIRE_ERR_NAME_EXISTS) {
         hr = xm_error(DXGI_ERROR_NAME_ALREADY_EXISTS, "the name \"%ls\" is in use by another process", name);
         goto done;
@@ -333,9 +338,13 @@ static enum xm_lookup open_remote(uint16_t opcode, const void *body, uint32_t si
     if (!xm_broker_enabled())
         return XM_LOOKUP_NOT_FOUND;
     lock();
-    if (xm_broker_connect_locked(false) != 0)
+    if (xm_broker_connect_locked(xm_broker_was_connected()) != 0)
         goto done;
     result = xm_broker_call_locked(opcode, body, size, name, name_len, -1, &reply, &fd);
+    /* The broker went away since the last call: once more with a new one
+     * (these requests name no broker id, so they survive the change). */
+    if (result == XM_BROKER_UNREACHABLE && xm_broker_connect_locked(true) == 0)
+        result = xm_broker_call_locked(opcode, body, size, name, name_len, -1, &reply, &fd);
     if (result == XM_WIRE_ERR_WRONG_KIND)
         lookup = XM_LOOKUP_WRONG_KIND;
     if (result != XM_BROKER_OK || reply.opcode != XM_OP_OBJECT) {
@@ -396,16 +405,20 @@ DWORD xm_share_duplicate(struct xm_object *target, uint32_t access, pid_t pid, H
     if (target->kind != XM_OBJECT_RESOURCE)
         return xm_error(ERROR_NOT_SUPPORTED, "only resource handles can go to another process");
     lock();
-    if (xm_broker_connect_locked(true) != 0) {
-        error = ERROR_NOT_SUPPORTED;
-        goto done;
-    }
-    result = register_locked(xm_resource_from_object(target));
-    if (result == XM_BROKER_OK) {
-        body.id = target->broker_id;
-        body.target_pid = (uint32_t)pid;
-        body.access = access;
-        result = xm_broker_call_locked(XM_OP_DUPLICATE, &body, sizeof(body), NULL, 0, -1, &reply, NULL);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (xm_broker_connect_locked(true) != 0) {
+            error = ERROR_NOT_SUPPORTED;
+            goto done;
+        }
+        result = register_locked(xm_resource_from_object(target));
+        if (result == XM_BROKER_OK) {
+            body.id = target->broker_id;
+            body.target_pid = (uint32_t)pid;
+            body.access = access;
+            result = xm_broker_call_locked(XM_OP_DUPLICATE, &body, sizeof(body), NULL, 0, -1, &reply, NULL);
+        }
+        if (result != XM_BROKER_UNREACHABLE)
+            break;
     }
     if (result == XM_WIRE_ERR_NO_PROCESS)
         error = xm_error(ERROR_INVALID_PARAMETER, "process %d does not exist", (int)pid);

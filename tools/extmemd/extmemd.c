@@ -913,17 +913,9 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    b.listen_fd = listen_from_systemd();
-    if (b.listen_fd < 0) {
-        b.listen_fd = listen_on_socket(&b, &already);
-        if (b.listen_fd < 0) {
-            shutdown_broker(&b);
-            return already ? 0 : 1; /* another broker serves this directory */
-        }
-    }
-
-    /* Detach once listening, so whoever started us can connect as soon as
-     * we return; the child keeps the lock and the socket. */
+    /* Detach first and listen in the detached process: a peer's
+     * SO_PEERCRED then names the broker itself. The starter waits until the
+     * socket is up, so whoever started us can connect as soon as we return. */
     if (!foreground) {
         pid_t child;
 
@@ -940,6 +932,18 @@ int main(int argc, char **argv)
         }
         close(ready_pipe[0]);
         setsid();
+    }
+    b.listen_fd = listen_from_systemd();
+    if (b.listen_fd < 0) {
+        b.listen_fd = listen_on_socket(&b, &already);
+        if (b.listen_fd < 0) {
+            shutdown_broker(&b);
+            if (already && ready_pipe[1] >= 0 && write(ready_pipe[1], "", 1) != 1)
+                return 1;
+            return already ? 0 : 1; /* another broker serves this directory */
+        }
+    }
+    if (!foreground) {
         if (!b.verbose) {
             int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
