@@ -183,8 +183,12 @@ EXTMEM_API cudaError_t extmemImportExternalSemaphore(cudaExternalSemaphore_t *ex
     if (error != cudaSuccess)
         return error;
     if (object->kind == XM_OBJECT_RESOURCE && !xm_resource_from_object(object)->keyed_mutex) {
-        error = xm_cuda_error(cudaErrorInvalidValue, "cudaImportExternalSemaphore: the resource was created "
-                              "without D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX: it has no keyed mutex");
+        if (xm_resource_from_object(object)->desc.misc_flags & D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX)
+            error = xm_cuda_error(cudaErrorNotSupported, "cudaImportExternalSemaphore: the resource came from "
+                                  "another process, and extmem does not share keyed mutexes across processes yet");
+        else
+            error = xm_cuda_error(cudaErrorInvalidValue, "cudaImportExternalSemaphore: the resource was created "
+                                  "without D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX: it has no keyed mutex");
         goto fail;
     }
     semaphore = calloc(1, sizeof(*semaphore));
