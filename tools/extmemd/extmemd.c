@@ -357,8 +357,11 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
         goto done;
     }
     /* A client re-registering after a broker restart: the same memory may
-     * already be here, registered by another holder. Share it. */
-    for (size_t i = 0; i < b->objects.capacity; i++) {
+     * already be here, registered by another holder. Share it. Only a
+     * regular file (a memfd) names its memory by inode: a GPU export (the
+     * cuda backend's VMM fd) is an open of /dev/nvidiactl, the same inode
+     * for every allocation, so those are never merged. */
+    for (size_t i = 0; S_ISREG(st.st_mode) && i < b->objects.capacity; i++) {
         struct object *other = b->objects.entries[i].key ? b->objects.entries[i].value : NULL;
 
         if (other && other->dev == st.st_dev && other->ino == st.st_ino && other->kind == r->kind) {
