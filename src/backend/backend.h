@@ -37,9 +37,12 @@ struct xm_backend_ops {
 
     /* Adopts memory another process allocated with this backend and sent
      * as `fd` (through the broker): `size` bytes, as that process's
-     * memory_create made them. Takes ownership of fd on success only.
+     * memory_create made them for the resource `desc` (laid out as
+     * `layout`), so the backend can build the same device-side view.
+     * Takes ownership of fd on success only.
      * NULL in a backend whose memory cannot cross processes. */
-    HRESULT (*memory_import)(int fd, uint64_t size, struct xm_memory **out);
+    HRESULT (*memory_import)(const struct xm_resource_desc *desc, const struct xm_layout *layout, int fd,
+                             uint64_t size, struct xm_memory **out);
 
     /* Frees memory whose last reference is gone. */
     void (*memory_destroy)(struct xm_memory *memory);

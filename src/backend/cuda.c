@@ -26,8 +26,10 @@
  * such an array, which can be more than its tightly packed size.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -43,6 +45,15 @@ struct cuda_memory {
     CUarray levels[XM_MAX_MIP_LEVELS];
     uint32_t level_count;           /* 0 for buffers */
     bool volume;                    /* a 3D texture: z is depth, not the array slice */
+
+    /* Memory adopted from another process (memory_import): the mapping
+     * and the texture view above are made on first use (ensure_views),
+     * so that an open that only imports into CUDA costs no more than
+     * CUDA's own import. */
+    bool imported;
+    uint32_t ready;                 /* atomic: the views exist */
+    pthread_mutex_t lock;           /* imported: making the views */
+    struct xm_resource_desc desc;   /* imported: the resource the views are made for */
 };
 
 static HRESULT cuda_fail(CUresult result, const char *file, int line, const char *what)
@@ -177,7 +188,8 @@ fail:
     return hr;
 }
 
-static void release_cuda_memory(const struct xm_cuda_driver *drv, struct cuda_memory *cm, uint64_t size)
+/* Undoes what memory_create or ensure_views made, leaving cm empty. */
+static void release_views(const struct xm_cuda_driver *drv, struct cuda_memory *cm, uint64_t size)
 {
     if (cm->view)
         drv->cuMipmappedArrayDestroy(cm->view);
@@ -189,6 +201,18 @@ static void release_cuda_memory(const struct xm_cuda_driver *drv, struct cuda_me
     }
     if (cm->handle)
         drv->cuMemRelease(cm->handle);
+    cm->view = NULL;
+    cm->view_import = NULL;
+    cm->address = 0;
+    cm->handle = 0;
+    cm->level_count = 0;
+}
+
+static void release_cuda_memory(const struct xm_cuda_driver *drv, struct cuda_memory *cm, uint64_t size)
+{
+    release_views(drv, cm, size);
+    if (cm->imported)
+        pthread_mutex_destroy(&cm->lock);
     free(cm);
 }
 
@@ -245,6 +269,7 @@ static HRESULT cuda_memory_create(const struct xm_resource_desc *desc, const str
         close(fd);
         fd = -1;
     }
+    cm->ready = 1;
     memory->refcount = 1;
     memory->ops = &xm_cuda_backend_ops;
     memory->size = size;
@@ -260,6 +285,94 @@ fail:
     if (cm)
         release_cuda_memory(drv, cm, size);
     free(memory);
+    return hr;
+}
+
+/*
+ * Memory another process made with cuda_memory_create and sent through the
+ * broker as its VMM fd. The views the D3D11 side moves data through (the
+ * allocation mapped read-write here, and for a texture the mipmapped array
+ * on a second import of the fd) are the producer's, made on first use by
+ * ensure_views. CUDA imports of the resource (cuda/import_driver.c) import
+ * a dup of the fd themselves and need none of it.
+ *
+ * Refused, with the reason: a process that does not run the cuda backend
+ * (its runtime subset works on host memory, and a device pointer would
+ * reach memcpy), one where the driver cannot load, and an fd that is a
+ * host memfd (a regular file) rather than a VMM export.
+ */
+static HRESULT cuda_memory_import(const struct xm_resource_desc *desc, const struct xm_layout *layout, int fd,
+                                  uint64_t size, struct xm_memory **out)
+{
+    const struct xm_backend_ops *mine = xm_backend_default();
+    const struct xm_cuda_driver *drv;
+    struct xm_memory *memory;
+    struct cuda_memory *cm;
+    struct stat st;
+    char why[200];
+
+    (void)layout;
+    if (mine != &xm_cuda_backend_ops)
+        return xm_error(E_INVALIDARG, "the shared resource is in GPU memory (a process on the cuda backend made it) "
+                        "and this process runs the %s backend; open it from a process on the cuda backend",
+                        mine ? mine->name : "no");
+    if (!(drv = xm_cuda_driver_get(why, sizeof(why))))
+        return xm_error(E_FAIL, "the shared resource is in GPU memory and the cuda backend cannot run here: %s", why);
+    if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode))
+        return xm_error(E_INVALIDARG, "the shared resource says it is GPU memory, but its fd is %s",
+                        S_ISREG(st.st_mode) ? "a host memfd" : "not open");
+    if (!size)
+        return xm_error(E_INVALIDARG, "the shared GPU memory has no size");
+    memory = calloc(1, sizeof(*memory));
+    cm = calloc(1, sizeof(*cm));
+    if (!memory || !cm) {
+        free(memory);
+        free(cm);
+        return xm_error(E_OUTOFMEMORY, "out of memory for a memory object");
+    }
+    cm->imported = true;
+    cm->desc = *desc;
+    pthread_mutex_init(&cm->lock, NULL);
+    memory->refcount = 1;
+    memory->ops = &xm_cuda_backend_ops;
+    memory->size = size;
+    memory->fd = fd;
+    memory->host_ptr = NULL;
+    memory->priv = cm;
+    *out = memory;
+    return S_OK;
+}
+
+/* Makes an imported allocation's views (once; thread-safe). */
+static HRESULT ensure_views(const struct xm_cuda_driver *drv, struct xm_memory *memory)
+{
+    struct cuda_memory *cm = memory->priv;
+    CUmemAccessDesc access = {0};
+    HRESULT hr = S_OK;
+
+    if (__atomic_load_n(&cm->ready, __ATOMIC_ACQUIRE))
+        return S_OK;
+    pthread_mutex_lock(&cm->lock);
+    if (cm->ready)
+        goto done;
+    CUDA_CHECK(drv->cuMemImportFromShareableHandle(&cm->handle, (void *)(uintptr_t)memory->fd,
+                                                   CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR));
+    CUDA_CHECK(drv->cuMemAddressReserve(&cm->address, memory->size, 0, 0, 0));
+    CUDA_CHECK(drv->cuMemMap(cm->address, memory->size, 0, cm->handle, 0));
+    access.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+    access.location.id = drv->device;
+    access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+    CUDA_CHECK(drv->cuMemSetAccess(cm->address, memory->size, &access, 1));
+    if (cm->desc.dimension != D3D11_RESOURCE_DIMENSION_BUFFER &&
+        FAILED(hr = texture_view_create(drv, &cm->desc, memory->fd, memory->size, cm)))
+        goto fail;
+    __atomic_store_n(&cm->ready, 1, __ATOMIC_RELEASE);
+done:
+    pthread_mutex_unlock(&cm->lock);
+    return S_OK;
+fail:
+    release_views(drv, cm, memory->size);
+    pthread_mutex_unlock(&cm->lock);
     return hr;
 }
 
@@ -336,14 +449,16 @@ static HRESULT cuda_write(struct xm_memory *memory, const struct xm_layout *layo
                           const struct xm_subresource *sub, const struct xm_box *box,
                           const void *src, uint64_t src_row_pitch, uint64_t src_depth_pitch)
 {
-    const struct xm_cuda_driver *drv;
+    const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *cm = memory->priv;
     HRESULT hr = S_OK;
 
+    if (!drv)
+        return E_FAIL;
+    if (FAILED(hr = ensure_views(drv, memory)))
+        return hr;
     if (cm->level_count)
         return texture_host_copy(memory, layout, sub, box, (void *)src, src_row_pitch, src_depth_pitch, true);
-    if (!(drv = driver_or_error()))
-        return E_FAIL;
     CUDA_CHECK(drv->cuMemcpyHtoD(cm->address + sub->offset + box->left, src, box->right - box->left));
 fail:
     return hr;
@@ -353,14 +468,16 @@ static HRESULT cuda_read(struct xm_memory *memory, const struct xm_layout *layou
                          const struct xm_subresource *sub, const struct xm_box *box,
                          void *dst, uint64_t dst_row_pitch, uint64_t dst_depth_pitch)
 {
-    const struct xm_cuda_driver *drv;
+    const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *cm = memory->priv;
     HRESULT hr = S_OK;
 
+    if (!drv)
+        return E_FAIL;
+    if (FAILED(hr = ensure_views(drv, memory)))
+        return hr;
     if (cm->level_count)
         return texture_host_copy(memory, layout, sub, box, dst, dst_row_pitch, dst_depth_pitch, false);
-    if (!(drv = driver_or_error()))
-        return E_FAIL;
     CUDA_CHECK(drv->cuMemcpyDtoH(dst, cm->address + sub->offset + box->left, box->right - box->left));
 fail:
     return hr;
@@ -378,6 +495,8 @@ static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layo
 
     if (!drv)
         return E_FAIL;
+    if (FAILED(hr = ensure_views(drv, dst)) || FAILED(hr = ensure_views(drv, src)))
+        return hr;
     if (!to->level_count || !from->level_count) {
         if (to->level_count || from->level_count)
             return xm_error(E_INVALIDARG, "a copy between a buffer and a texture");
@@ -409,6 +528,7 @@ const struct xm_backend_ops xm_cuda_backend_ops = {
     .name = "cuda",
     .probe = cuda_probe,
     .memory_create = cuda_memory_create,
+    .memory_import = cuda_memory_import,
     .memory_destroy = cuda_memory_destroy,
     .write = cuda_write,
     .read = cuda_read,

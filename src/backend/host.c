@@ -77,12 +77,19 @@ fail_errno: {
     }
 }
 
-static HRESULT host_memory_import(int fd, uint64_t size, struct xm_memory **out)
+static HRESULT host_memory_import(const struct xm_resource_desc *desc, const struct xm_layout *layout, int fd,
+                                  uint64_t size, struct xm_memory **out)
 {
     struct xm_memory *memory;
     struct stat st;
     void *ptr;
 
+    (void)desc;
+    (void)layout;
+    /* A memfd is a regular file; a VMM export (cuda backend) is not, and
+     * the CPU cannot map GPU memory. */
+    if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+        return xm_error(E_INVALIDARG, "the shared memory is GPU memory, not a host memfd: the CPU cannot map it");
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size || size > (uint64_t)SIZE_MAX)
         return xm_error(E_INVALIDARG, "the shared memory is not a file of %llu bytes", (unsigned long long)size);
     memory = calloc(1, sizeof(*memory));

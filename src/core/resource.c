@@ -138,7 +138,7 @@ HRESULT xm_resource_import(const struct xm_resource_desc *desc, const struct xm_
         free(resource);
         return hr;
     }
-    hr = backend->memory_import(fd, size, &resource->memory);
+    hr = backend->memory_import(&resource->desc, &resource->layout, fd, size, &resource->memory);
     if (FAILED(hr)) {
         free(resource);
         return hr;

@@ -179,6 +179,16 @@ EXTMEM_API cudaError_t extmemImportExternalMemory(cudaExternalMemory_t *extMem_o
         error = xm_cuda_error(cudaErrorMemoryAllocation, "cudaImportExternalMemory: out of memory");
         goto fail;
     }
+    /* A process on the cuda backend hands its kernels device memory; a
+     * resource whose memory is a host memfd (shared by a process on the
+     * host backend) would give them CPU pointers. */
+    if (!xm_memory_is_device(resource->memory) && xm_driver_is_default()) {
+        free(import);
+        error = xm_cuda_error(cudaErrorNotSupported, "cudaImportExternalMemory: the resource is in host memory (a "
+                              "process on the host backend made it) and this process runs CUDA on the GPU, which "
+                              "cannot import a host memfd; run both processes on the same backend");
+        goto fail;
+    }
     import->refcount = 1;
     import->resource = resource;
     import->access = access;
