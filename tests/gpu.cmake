@@ -45,3 +45,25 @@ if(CMAKE_CUDA_COMPILER AND EXTMEM_HAVE_CUDA_HEADERS)
   add_test(NAME seed_kernel COMMAND seed_kernel)
   set_tests_properties(seed_kernel PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 120)
 endif()
+
+# Across processes on the GPU: tests/gpu/ipc_gpu_worker.cu (nvcc) is both the
+# producer and the consumer; test_ipc_gpu starts them with its own broker
+# (as test_ipc does), kills them at random points and checks the driver's
+# free memory. Skips without the cuda backend or the worker.
+if(CMAKE_CUDA_COMPILER AND EXTMEM_HAVE_CUDA_HEADERS)
+  add_executable(ipc_gpu_worker gpu/ipc_gpu_worker.cu)
+  set_target_properties(ipc_gpu_worker PROPERTIES CUDA_ARCHITECTURES 90 CUDA_STANDARD 17)
+  target_compile_options(ipc_gpu_worker PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror>)
+  target_link_libraries(ipc_gpu_worker PRIVATE extmem_static)
+endif()
+xm_add_test(NAME test_ipc_gpu SOURCES gpu/test_ipc_gpu.c INTERNAL LABELS gpu)
+target_link_libraries(test_ipc_gpu PRIVATE xm_ipc_util) # tests/ipc.cmake
+add_dependencies(test_ipc_gpu extmemd)
+if(EXTMEM_HAVE_CUDA_HEADERS)
+  target_compile_definitions(test_ipc_gpu PRIVATE EXTMEM_HAVE_CUDA_BACKEND)
+  target_include_directories(test_ipc_gpu SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
+endif()
+if(TARGET ipc_gpu_worker)
+  target_compile_definitions(test_ipc_gpu PRIVATE EXTMEM_TEST_GPU_WORKER="$<TARGET_FILE:ipc_gpu_worker>")
+  add_dependencies(test_ipc_gpu ipc_gpu_worker)
+endif()
