@@ -80,6 +80,13 @@ if [ -x "$build/bench/bench_bandwidth" ]; then
 else
     summary+=("FAIL  bench_bandwidth: not built (no nvcc?)"); failed=1
 fi
+# Across processes (the broker, extmemd): open by name + import + map vs the
+# SCM_RIGHTS floor, and a repeated open vs legacy cudaIpcOpenMemHandle.
+if [ -x "$build/bench/bench_ipc_gpu" ]; then
+    step "bench_ipc_gpu" "$build/bench/bench_ipc_gpu" "$scale" || true
+else
+    summary+=("FAIL  bench_ipc_gpu: not built (no nvcc?)"); failed=1
+fi
 
 echo
 echo "==== GPU memory after the run (no process should hold any)"
@@ -98,6 +105,8 @@ nvidia-smi --query-compute-apps=pid,used_memory --format=csv 2>&1 || true
     grep -E "^seed_kernel:" "$log" | tail -1
     grep -E "^import\+map" "$log" | sed 's/^/bench: /'
     grep -E "^bench_bandwidth on" "$log" | sed 's/^/bench: /'
+    grep -E "^ipc (open|repeated)" "$log" | sed 's/^/bench: /'
+    grep -E "GPU free memory" "$log" | tail -3 | sed 's/^ */test_ipc_gpu: /'
     echo "result:  $([ $failed = 0 ] && echo ALL PASSED || echo FAILURES)"
     echo "============================================================"
 } 2>&1
