@@ -727,6 +727,19 @@ static pid_t child_holding(IDXGIKeyedMutex *mutex, UINT64 key, unsigned die_afte
     return pid;
 }
 
+XM_TEST(test_a_pid_names_the_owner_only_with_its_start_time)
+{
+    uint64_t start = xm_self_start_time();
+
+    XM_ASSERT(start != 0);
+    XM_ASSERT_EQ(start, xm_process_start_time((uint32_t)getpid()));
+    XM_ASSERT(xm_process_is_alive((uint32_t)getpid(), start));
+    XM_ASSERT(xm_process_is_alive((uint32_t)getpid(), 0));
+    /* The same pid with another start time is another (later) process. */
+    XM_ASSERT(!xm_process_is_alive((uint32_t)getpid(), start + 1));
+    XM_ASSERT(!xm_process_is_alive(0, 0));
+}
+
 XM_TEST(test_acquire_after_the_owner_was_killed_returns_wait_abandoned)
 {
     ID3D11Device1 *device = xm_test_device(NULL);
@@ -1418,6 +1431,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_cuda_wait_that_fails_part_way_gives_back_what_it_took)
     XM_TEST_ENTRY(test_destroying_an_import_that_holds_the_mutex_abandons_it)
     XM_TEST_ENTRY(test_a_device_destroyed_holding_the_mutex_abandons_it)
+    XM_TEST_ENTRY(test_a_pid_names_the_owner_only_with_its_start_time)
     XM_TEST_ENTRY(test_acquire_after_the_owner_was_killed_returns_wait_abandoned)
     XM_TEST_ENTRY(test_a_blocked_acquire_learns_of_the_owner_death_and_does_not_hang)
     XM_TEST_ENTRY(test_fence_holds_the_value_last_signalled)

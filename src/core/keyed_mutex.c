@@ -90,13 +90,15 @@ enum xm_keyed_mutex_result xm_keyed_mutex_acquire(struct xm_keyed_mutex *mutex, 
                 state->flags |= XM_KEYED_MUTEX_OWNED;
                 state->owner = owner;
                 state->owner_pid = self;
+                state->owner_start = xm_self_start_time();
                 result = XM_KEYED_MUTEX_ACQUIRED;
             } else {
                 done = false;
             }
         } else if (state->owner_pid == self && state->owner == owner) {
             result = XM_KEYED_MUTEX_ALREADY_OWNED;
-        } else if (check_owner && state->owner_pid != self && !xm_process_is_alive(state->owner_pid)) {
+        } else if (check_owner && state->owner_pid != self &&
+                   !xm_process_is_alive(state->owner_pid, state->owner_start)) {
             mark_abandoned(state);
             abandoned_now = true;
             result = XM_KEYED_MUTEX_WAS_ABANDONED;
@@ -130,6 +132,7 @@ bool xm_keyed_mutex_release(struct xm_keyed_mutex *mutex, uint64_t key, uint64_t
         state->key = key;
         state->owner = 0;
         state->owner_pid = 0;
+        state->owner_start = 0;
         state->flags &= ~XM_KEYED_MUTEX_OWNED;
         __atomic_add_fetch(&state->sequence, 1, __ATOMIC_RELEASE);
         released = true;

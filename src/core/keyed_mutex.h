@@ -54,6 +54,8 @@ struct xm_keyed_mutex_state {
     uint64_t owner;     /* owner token inside owner_pid; 0 when released */
     uint32_t owner_pid; /* process of the owner; 0 when released */
     uint32_t flags;     /* XM_KEYED_MUTEX_* */
+    uint64_t owner_start; /* start time of owner_pid (xm_process_start_time), so a reused pid is not taken
+                           * for the owner */
 };
 
 struct xm_keyed_mutex {

@@ -5,6 +5,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -117,32 +118,86 @@ void xm_futex_wake(uint32_t *word, uint32_t bits)
     syscall(SYS_futex, word, FUTEX_WAKE_BITSET, INT32_MAX, NULL, NULL, bits);
 }
 
-bool xm_process_is_alive(uint32_t pid)
+/* Reads /proc/PID/stat into buffer and returns the text after the
+ * parenthesised command name (which may hold spaces and parentheses), that
+ * is from field 3, the state; NULL when it cannot be read (*gone tells
+ * whether because the process does not exist). */
+static const char *read_stat(uint32_t pid, char *buffer, size_t size, bool *gone)
 {
-    char path[64], buffer[512];
-    const char *state;
+    char path[64];
+    const char *fields;
     ssize_t length;
     int fd;
+
+    snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    *gone = fd < 0 && errno == ENOENT;
+    if (fd < 0)
+        return NULL;
+    length = read(fd, buffer, size - 1);
+    close(fd);
+    if (length <= 0)
+        return NULL;
+    buffer[length] = 0;
+    fields = strrchr(buffer, ')');
+    if (!fields || fields[1] != ' ')
+        return NULL;
+    return fields + 2;
+}
+
+/* starttime is field 22; the text starts at field 3. */
+#define STAT_FIELDS_BEFORE_STARTTIME (22 - 3)
+
+static uint64_t start_time_in(const char *fields)
+{
+    for (int i = 0; i < STAT_FIELDS_BEFORE_STARTTIME && fields; i++) {
+        fields = strchr(fields, ' ');
+        if (fields)
+            fields++;
+    }
+    return fields ? strtoull(fields, NULL, 10) : 0;
+}
+
+uint64_t xm_process_start_time(uint32_t pid)
+{
+    char buffer[1024];
+    bool gone;
+    const char *fields = read_stat(pid, buffer, sizeof(buffer), &gone);
+
+    return fields ? start_time_in(fields) : 0;
+}
+
+uint64_t xm_self_start_time(void)
+{
+    static uint32_t cached_pid;   /* atomic; a forked child has another pid */
+    static uint64_t cached_start; /* atomic */
+    uint32_t self = (uint32_t)getpid();
+
+    if (__atomic_load_n(&cached_pid, __ATOMIC_ACQUIRE) != self) {
+        __atomic_store_n(&cached_start, xm_process_start_time(self), __ATOMIC_RELAXED);
+        __atomic_store_n(&cached_pid, self, __ATOMIC_RELEASE);
+    }
+    return __atomic_load_n(&cached_start, __ATOMIC_RELAXED);
+}
+
+bool xm_process_is_alive(uint32_t pid, uint64_t start_time)
+{
+    char buffer[1024];
+    const char *fields;
+    bool gone;
 
     if (pid == 0)
         return false;
     if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
         return false;
-    /* kill() succeeds on a zombie: ask /proc for the state, the field
-     * after the parenthesised command name. */
-    snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno != ENOENT;
-    length = read(fd, buffer, sizeof(buffer) - 1);
-    close(fd);
-    if (length <= 0)
-        return true;
-    buffer[length] = 0;
-    state = strrchr(buffer, ')');
-    if (!state || state[1] != ' ')
-        return true;
-    return state[2] != 'Z' && state[2] != 'X';
+    /* kill() succeeds on a zombie and on a newer process with the same
+     * pid: ask /proc for the state and the start time. */
+    fields = read_stat(pid, buffer, sizeof(buffer), &gone);
+    if (!fields)
+        return !gone; /* unreadable (another pid namespace, ...): assume alive */
+    if (fields[0] == 'Z' || fields[0] == 'X')
+        return false;
+    return !start_time || start_time_in(fields) == start_time;
 }
 
 /* ---- the page lock ---------------------------------------------------- */
@@ -172,7 +227,7 @@ void xm_page_lock(uint32_t *word)
             seen |= LOCK_CONTENDED;
             deadline = xm_deadline_after_ms(LOCK_OWNER_CHECK_MS);
             if (!xm_futex_wait(word, seen, &deadline, XM_FUTEX_ALL_BITS) &&
-                !xm_process_is_alive(seen & ~LOCK_CONTENDED) &&
+                !xm_process_is_alive(seen & ~LOCK_CONTENDED, 0) &&
                 __atomic_compare_exchange_n(word, &seen, self | LOCK_CONTENDED, false, __ATOMIC_ACQUIRE,
                                             __ATOMIC_RELAXED))
                 return; /* taken over from a dead holder */

@@ -65,9 +65,18 @@ void xm_futex_wake(uint32_t *word, uint32_t bits);
 
 #define XM_FUTEX_ALL_BITS 0xffffffffu
 
-/* True while process `pid` exists and has not exited (a zombie that its
- * parent did not reap yet counts as dead). */
-bool xm_process_is_alive(uint32_t pid);
+/* When process `pid` started (clock ticks after boot, /proc/PID/stat's
+ * starttime), or 0 when it cannot be read. With the pid it names one
+ * process for good: a pid can be reused, a (pid, start) pair cannot. */
+uint64_t xm_process_start_time(uint32_t pid);
+
+/* This process's start time, as xm_process_start_time(getpid()). */
+uint64_t xm_self_start_time(void);
+
+/* True while process `pid` exists, has not exited (a zombie that its
+ * parent did not reap yet counts as dead) and, when start_time is not 0,
+ * is the process that started then (not a later one that reuses the pid). */
+bool xm_process_is_alive(uint32_t pid, uint64_t start_time);
 
 /*
  * A lock word inside a shared page, for the few loads and stores that must
