@@ -106,7 +106,7 @@ nvidia-smi --query-compute-apps=pid,used_memory --format=csv 2>&1 || true
     grep -E "^import\+map" "$log" | sed 's/^/bench: /'
     grep -E "^bench_bandwidth on" "$log" | sed 's/^/bench: /'
     grep -E "^ipc (open|repeated)" "$log" | sed 's/^/bench: /'
-    grep -E "GPU free memory" "$log" | tail -3 | sed 's/^ */test_ipc_gpu: /'
+    grep -E "GPU free memory" "$log" | tail -3 | sed -E 's/^([0-9]+: )? */test_ipc_gpu: /'
     echo "result:  $([ $failed = 0 ] && echo ALL PASSED || echo FAILURES)"
     echo "============================================================"
 } 2>&1
