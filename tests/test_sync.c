@@ -1223,6 +1223,11 @@ static void *view_fence_thread(void *arg)
     return NULL;
 }
 
+static void count_fire(void *context)
+{
+    __atomic_add_fetch((int *)context, 1, __ATOMIC_RELEASE);
+}
+
 XM_TEST(test_keyed_mutex_and_fence_work_through_a_second_mapping_of_their_page)
 {
     struct xm_keyed_mutex first, second;
@@ -1259,6 +1264,25 @@ XM_TEST(test_keyed_mutex_and_fence_work_through_a_second_mapping_of_their_page)
     pthread_join(threads[0], NULL);
     XM_ASSERT(wait.met);
     XM_ASSERT_EQ(xm_fence_value(view), 7);
+
+    /* An event-style waiter on one view fires on a signal through the
+     * other: the shared fence's watcher sees it. */
+    {
+        struct xm_fence_waiter *waiter = calloc(1, sizeof(*waiter));
+        int fired = 0;
+        double deadline = now_ms() + 5000;
+
+        XM_ASSERT_NOT_NULL(waiter);
+        waiter->value = 9;
+        waiter->fire = count_fire;
+        waiter->context = &fired;
+        xm_fence_add_waiter(fence, waiter);
+        XM_ASSERT_EQ(__atomic_load_n(&fired, __ATOMIC_ACQUIRE), 0);
+        xm_fence_signal(view, 9);
+        while (!__atomic_load_n(&fired, __ATOMIC_ACQUIRE) && now_ms() < deadline)
+            sleep_ms(1);
+        XM_ASSERT_EQ(__atomic_load_n(&fired, __ATOMIC_ACQUIRE), 1);
+    }
 
     /* Pages of the wrong kind or size are refused, and the fd stays the caller's. */
     fence_fd = fcntl(fence->page.fd, F_DUPFD_CLOEXEC, 0);

@@ -11,10 +11,15 @@ static struct xm_fence_state *state_of(struct xm_fence *fence)
     return fence->page.map;
 }
 
+static void stop_watcher(struct xm_fence *fence);
+
 static void fence_destroy(struct xm_object *object)
 {
     struct xm_fence *fence = xm_fence_from_object(object);
-    struct xm_fence_waiter *waiter = fence->waiters;
+    struct xm_fence_waiter *waiter;
+
+    stop_watcher(fence);
+    waiter = fence->waiters;
 
     /* Nobody can signal a fence that has no reference left: the waiters
      * still pending will never fire. */
@@ -96,17 +101,12 @@ uint64_t xm_fence_value(struct xm_fence *fence)
     return __atomic_load_n(&state_of(fence)->value, __ATOMIC_ACQUIRE);
 }
 
-void xm_fence_signal(struct xm_fence *fence, uint64_t value)
+/* Unlinks the waiters that `value` meets (caller holds waiters_lock) and
+ * returns them as a list. */
+static struct xm_fence_waiter *take_met(struct xm_fence *fence, uint64_t value)
 {
-    struct xm_fence_state *state = state_of(fence);
-    struct xm_fence_waiter *met = NULL, **link;
+    struct xm_fence_waiter *met = NULL, **link = &fence->waiters;
 
-    __atomic_store_n(&state->value, value, __ATOMIC_RELEASE);
-    __atomic_add_fetch(&state->sequence, 1, __ATOMIC_RELEASE);
-    xm_futex_wake(&state->sequence, XM_FUTEX_ALL_BITS);
-
-    pthread_mutex_lock(&fence->waiters_lock);
-    link = &fence->waiters;
     while (*link) {
         struct xm_fence_waiter *waiter = *link;
 
@@ -118,7 +118,11 @@ void xm_fence_signal(struct xm_fence *fence, uint64_t value)
             link = &waiter->next;
         }
     }
-    pthread_mutex_unlock(&fence->waiters_lock);
+    return met;
+}
+
+static void fire_all(struct xm_fence_waiter *met)
+{
     while (met) {
         struct xm_fence_waiter *next = met->next;
 
@@ -126,6 +130,61 @@ void xm_fence_signal(struct xm_fence *fence, uint64_t value)
         free(met);
         met = next;
     }
+}
+
+void xm_fence_signal(struct xm_fence *fence, uint64_t value)
+{
+    struct xm_fence_state *state = state_of(fence);
+    struct xm_fence_waiter *met;
+
+    __atomic_store_n(&state->value, value, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&state->sequence, 1, __ATOMIC_RELEASE);
+    xm_futex_wake(&state->sequence, XM_FUTEX_ALL_BITS);
+
+    pthread_mutex_lock(&fence->waiters_lock);
+    met = take_met(fence, value);
+    pthread_mutex_unlock(&fence->waiters_lock);
+    fire_all(met);
+}
+
+/* The watcher of a shared fence: fires this process's waiters whatever
+ * mapping the signal came through. It sleeps on the sequence word (no
+ * polling) and holds no reference: fence_destroy stops and joins it. */
+static void *watch(void *arg)
+{
+    struct xm_fence *fence = arg;
+    struct xm_fence_state *state = state_of(fence);
+
+    for (;;) {
+        uint32_t sequence = __atomic_load_n(&state->sequence, __ATOMIC_ACQUIRE);
+        struct xm_fence_waiter *met;
+        bool stopping;
+
+        pthread_mutex_lock(&fence->waiters_lock);
+        met = take_met(fence, xm_fence_value(fence));
+        stopping = fence->stopping;
+        pthread_mutex_unlock(&fence->waiters_lock);
+        fire_all(met);
+        if (stopping)
+            return NULL;
+        xm_futex_wait(&state->sequence, sequence, NULL, XM_FUTEX_ALL_BITS);
+    }
+}
+
+static void stop_watcher(struct xm_fence *fence)
+{
+    bool started;
+
+    pthread_mutex_lock(&fence->waiters_lock);
+    fence->stopping = true;
+    started = fence->watcher_started;
+    pthread_mutex_unlock(&fence->waiters_lock);
+    if (!started)
+        return;
+    /* Wake it from its sleep: a bump that no value change goes with. */
+    __atomic_add_fetch(&state_of(fence)->sequence, 1, __ATOMIC_RELEASE);
+    xm_futex_wake(&state_of(fence)->sequence, XM_FUTEX_ALL_BITS);
+    pthread_join(fence->watcher, NULL);
 }
 
 bool xm_fence_wait(struct xm_fence *fence, uint64_t value, const struct timespec *deadline)
@@ -154,6 +213,10 @@ void xm_fence_add_waiter(struct xm_fence *fence, struct xm_fence_waiter *waiter)
     if (!met) {
         waiter->next = fence->waiters;
         fence->waiters = waiter;
+        /* Without a watcher, a signal through another mapping would go
+         * unseen here; if no thread can be made, local signals still fire. */
+        if (fence->shared && !fence->watcher_started)
+            fence->watcher_started = pthread_create(&fence->watcher, NULL, watch, fence) == 0;
     }
     pthread_mutex_unlock(&fence->waiters_lock);
     if (met) {

@@ -53,7 +53,13 @@ struct xm_fence {
     struct xm_sync_page page;
     bool shared;           /* created with D3D11_FENCE_FLAG_SHARED */
     pthread_mutex_t waiters_lock;
-    struct xm_fence_waiter *waiters;
+    struct xm_fence_waiter *waiters; /* guarded by waiters_lock */
+    /* A shared fence may be signalled through another mapping of its page
+     * (another process), which never walks this process's waiters: from
+     * the first waiter on, a watcher thread sleeps on the page's sequence
+     * word and fires them. Guarded by waiters_lock. */
+    bool watcher_started, stopping;
+    pthread_t watcher;
 };
 
 /* Creates a fence holding `initial`. On success *out holds one reference. */
@@ -91,7 +97,8 @@ void xm_fence_signal(struct xm_fence *fence, uint64_t value);
 bool xm_fence_wait(struct xm_fence *fence, uint64_t value, const struct timespec *deadline);
 
 /* Runs waiter->fire once the fence reaches waiter->value: now, if it has,
- * else at the signal that reaches it. Takes ownership of `waiter` (a
+ * else at the signal that reaches it (on a shared fence, also a signal
+ * through another mapping of its page, seen by the watcher). Takes ownership of `waiter` (a
  * malloc'd struct, freed after fire or drop). */
 void xm_fence_add_waiter(struct xm_fence *fence, struct xm_fence_waiter *waiter);
 
