@@ -683,6 +683,40 @@ XM_TEST(test_open_process_checks_its_arguments)
     ID3D11Device1_Release(device);
 }
 
+/* A process that talked to the broker forks: the child is a process of its
+ * own to the broker, with a connection of its own. */
+static void forking_producer(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    uint32_t data[WORDS];
+    ID3D11Buffer *buffer;
+    HANDLE kmt;
+    pid_t child;
+
+    xm_ipc_pattern(data, WORDS, s->seed);
+    buffer = xm_test_buffer(device, sizeof(data), D3D11_RESOURCE_MISC_SHARED, data);
+    kmt = xm_test_kmt_handle(buffer); /* connects this process */
+    child = xm_ipc_spawn(kmt_consumer, s);
+    xm_ipc_send(&s->to_consumer, (uint64_t)(uintptr_t)kmt);
+    xm_ipc_wait_ok(child);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_producer), 1);
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_forked_child_shares_on_its_own_connection)
+{
+    struct scenario s;
+
+    xm_ipc_setup();
+    scenario_open(&s, 26, NULL);
+    xm_ipc_wait_ok(xm_ipc_spawn(forking_producer, &s));
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
 /* ---- the CLI ------------------------------------------------------------------ */
 
 /* Runs the extmem CLI; returns its exit status and its output in out. */
@@ -765,4 +799,5 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_read_only_duplicate_gives_read_only_mappings_in_another_process)
     XM_TEST_ENTRY(test_unclaimed_duplicate_dies_with_its_target_process)
     XM_TEST_ENTRY(test_open_process_checks_its_arguments)
+    XM_TEST_ENTRY(test_forked_child_shares_on_its_own_connection)
     XM_TEST_ENTRY(test_cli_lists_shared_objects))

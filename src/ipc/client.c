@@ -58,11 +58,18 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+    pthread_mutexattr_t attr;
+
     xm_connection_finish(&conn);
     generation++;
     ever_connected = false;
     watcher_started = false; /* threads do not survive fork */
-    pthread_mutex_unlock(&client_lock);
+    /* A recursive mutex remembers its owner's thread id, which the child's
+     * thread does not have: unlocking would fail. Make it anew. */
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&client_lock, &attr);
+    pthread_mutexattr_destroy(&attr);
 }
 
 static void install_atfork(void)
