@@ -23,7 +23,7 @@ target_link_libraries(on_cuda PRIVATE extmem_static)
 target_compile_options(on_cuda PRIVATE ${EXTMEM_C_WARNINGS})
 # (test_lifetime is not among them: it touches mappings from the CPU, which
 # device memory does not allow.)
-set(xm_on_cuda test_data)
+set(xm_on_cuda test_data test_sync)
 if(EXTMEM_BUILD_EXAMPLES)
   list(APPEND xm_on_cuda seed_paths seed_paths_cxx extmem-demo) # examples/, defined later
 endif()
