@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -170,7 +171,7 @@ XM_TEST(test_name_opens_in_another_process)
     struct scenario s;
 
     xm_ipc_setup();
-    scenario_open(&s, 12, L"Global\\xm-ipc-name");
+    scenario_open(&s, 12, L"Global\\xm-ipc-n\u00e4me-\u540d\u524d"); /* UTF-8 on the wire */
     run_pair(&s, name_consumer);
     xm_ipc_assert_broker_objects(0);
     scenario_close(&s);
@@ -462,6 +463,109 @@ XM_TEST(test_broker_survives_malformed_and_vanishing_clients)
     xm_ipc_wait_ok(a);
     xm_ipc_assert_broker_objects(0);
     scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* A KMT value of an object of another kind (registered here by hand as a
+ * fence) is refused by kind, not treated as a resource. */
+static void wrong_kind_opener(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE kmt = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    ID3D11Device1 *device = xm_test_device(NULL);
+    cudaExternalMemory_t ext = NULL;
+    ID3D11Buffer *buffer = NULL;
+
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, kmt, &IID_ID3D11Buffer, (void **)&buffer), E_INVALIDARG);
+    XM_ASSERT_CONTAINS(extmemGetLastErrorMessage(), "not a resource");
+    XM_ASSERT_CUDA(xm_test_import(&ext, cudaExternalMemoryHandleTypeD3D11ResourceKmt, kmt, NULL, 4096),
+                   cudaErrorInvalidValue);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_kmt_value_is_checked_against_the_kind)
+{
+    struct xm_wire_hello hello = {XM_PROTOCOL_VERSION, 0};
+    struct xm_wire_register reg = {0};
+    struct xm_connection conn;
+    struct xm_message m;
+    struct scenario s;
+    int memfd, parsed;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 27, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker */
+    (void)xm_ipc_receive(&s.to_consumer);
+    memfd = memfd_create("xm-fence", MFD_CLOEXEC);
+    XM_ASSERT(memfd >= 0);
+    XM_ASSERT_EQ(ftruncate(memfd, 4096), 0);
+    xm_connection_init(&conn, raw_connect());
+    XM_ASSERT_EQ(xm_connection_send(conn.fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
+    reg.kind = XM_WIRE_KIND_FENCE;
+    reg.want_kmt = 1;
+    reg.desc.alloc_size = 4096;
+    XM_ASSERT_EQ(xm_connection_send(conn.fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, memfd), 0);
+    close(memfd);
+    do {
+        while ((parsed = xm_connection_next(&conn, &m)) == 0)
+            XM_ASSERT(xm_connection_fill(&conn, false) > 0);
+        XM_ASSERT_EQ(parsed, 1);
+    } while (m.opcode == XM_OP_HELLO_REPLY);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    XM_ASSERT_EQ(m.u.registered.kmt & 0xc0000003u, 0x40000002u);
+    b = xm_ipc_spawn(wrong_kind_opener, &s);
+    xm_ipc_send(&s.to_consumer, m.u.registered.kmt);
+    xm_ipc_wait_ok(b);
+    xm_connection_finish(&conn); /* its references go with the connection */
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* A broker of another user (uid 65534) hangs up on us: same uid only. */
+XM_TEST(test_broker_refuses_peers_of_another_uid)
+{
+    struct xm_wire_hello hello = {XM_PROTOCOL_VERSION, 0};
+    const uid_t other = 65534;
+    char dir[300], socket_path[400], byte;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    pid_t broker;
+    int fd = -1;
+
+    if (getuid() != 0)
+        XM_SKIP("needs root to run a broker as another user");
+    xm_ipc_setup();
+    snprintf(dir, sizeof(dir), "%s", getenv("XDG_RUNTIME_DIR"));
+    XM_ASSERT_EQ(chown(dir, other, other), 0);
+    fflush(stdout);
+    broker = fork();
+    XM_ASSERT(broker >= 0);
+    if (broker == 0) {
+        if (setgid(other) != 0 || setuid(other) != 0)
+            _exit(1);
+        execl(EXTMEM_TEST_BROKER_PATH, EXTMEM_TEST_BROKER_PATH, "--foreground", (char *)NULL);
+        _exit(1);
+    }
+    snprintf(socket_path, sizeof(socket_path), "%s/extmem/" XM_IPC_SOCKET_NAME, dir);
+    XM_ASSERT(strlen(socket_path) < sizeof(addr.sun_path));
+    memcpy(addr.sun_path, socket_path, strlen(socket_path) + 1);
+    for (int i = 0; i < 400; i++) { /* root reaches the socket through the 0700 directory */
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+            break;
+        close(fd);
+        fd = -1;
+        usleep(5000);
+    }
+    XM_ASSERT(fd >= 0);
+    xm_connection_send(fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1);
+    XM_ASSERT(read(fd, &byte, 1) <= 0); /* closed without a word */
+    close(fd);
+    kill(broker, SIGTERM);
+    XM_ASSERT_EQ(waitpid(broker, NULL, 0), broker);
     xm_ipc_teardown();
 }
 
@@ -794,6 +898,8 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_broker_directory_is_private)
     XM_TEST_ENTRY(test_open_broker_directory_is_refused)
     XM_TEST_ENTRY(test_broker_survives_malformed_and_vanishing_clients)
+    XM_TEST_ENTRY(test_kmt_value_is_checked_against_the_kind)
+    XM_TEST_ENTRY(test_broker_refuses_peers_of_another_uid)
     XM_TEST_ENTRY(test_broker_refuses_other_protocol_versions)
     XM_TEST_ENTRY(test_duplicate_handle_into_another_process)
     XM_TEST_ENTRY(test_read_only_duplicate_gives_read_only_mappings_in_another_process)
