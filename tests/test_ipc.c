@@ -449,6 +449,8 @@ XM_TEST(test_broker_survives_malformed_and_vanishing_clients)
     fd = raw_connect(); /* a REGISTER without its fd, then half a message */
     XM_ASSERT_EQ(xm_connection_send(fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
     reg.kind = XM_WIRE_KIND_RESOURCE;
+    reg.fd_count = 1;
+    reg.desc.alloc_size = 4096;
     XM_ASSERT_EQ(xm_connection_send(fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, -1), 0);
     XM_ASSERT_EQ(write(fd, &huge, 3), 3);
     close(fd);
@@ -504,6 +506,7 @@ XM_TEST(test_kmt_value_is_checked_against_the_kind)
     XM_ASSERT_EQ(xm_connection_send(conn.fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
     reg.kind = XM_WIRE_KIND_FENCE;
     reg.want_kmt = 1;
+    reg.fd_count = 1;
     reg.desc.alloc_size = 4096;
     XM_ASSERT_EQ(xm_connection_send(conn.fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, memfd), 0);
     close(memfd);
@@ -821,6 +824,71 @@ XM_TEST(test_forked_child_shares_on_its_own_connection)
     xm_ipc_teardown();
 }
 
+/* ---- a keyed mutex across processes ------------------------------------------- */
+
+static IDXGIKeyedMutex *keyed_mutex_of(ID3D11Buffer *buffer)
+{
+    IDXGIKeyedMutex *mutex = NULL;
+
+    XM_ASSERT_HR(ID3D11Buffer_QueryInterface(buffer, &IID_IDXGIKeyedMutex, (void **)&mutex), S_OK);
+    return mutex;
+}
+
+/* Opens the KEYEDMUTEX buffer by KMT value, hands the key back and forth,
+ * then dies holding key 3. */
+static void keyed_mutex_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE kmt = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = NULL;
+    IDXGIKeyedMutex *mutex;
+
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, kmt, &IID_ID3D11Buffer, (void **)&buffer), S_OK);
+    mutex = keyed_mutex_of(buffer);
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(mutex, 1, 5000), S_OK);
+    XM_ASSERT_HR(IDXGIKeyedMutex_ReleaseSync(mutex, 2), S_OK);
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(mutex, 3, 5000), S_OK);
+    _exit(0); /* holding key 3, as a crash would */
+}
+
+static void keyed_mutex_producer(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = xm_test_buffer(device, 256, D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX, NULL);
+    IDXGIKeyedMutex *mutex = keyed_mutex_of(buffer);
+
+    xm_ipc_send(&s->to_consumer, (uint64_t)(uintptr_t)xm_test_kmt_handle(buffer));
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(mutex, 0, 5000), S_OK);
+    XM_ASSERT_HR(IDXGIKeyedMutex_ReleaseSync(mutex, 1), S_OK);
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(mutex, 2, 5000), S_OK);
+    XM_ASSERT_HR(IDXGIKeyedMutex_ReleaseSync(mutex, 3), S_OK);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_producer), 1); /* the consumer is dead */
+    /* Its holder died holding key 3: abandoned, as on Windows. */
+    XM_ASSERT_HR(IDXGIKeyedMutex_AcquireSync(mutex, 3, 5000), WAIT_ABANDONED);
+    IDXGIKeyedMutex_Release(mutex);
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_keyed_mutex_works_across_processes)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 28, NULL);
+    b = xm_ipc_spawn(keyed_mutex_consumer, &s);
+    a = xm_ipc_spawn(keyed_mutex_producer, &s);
+    xm_ipc_wait_ok(b);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
 /* ---- the CLI ------------------------------------------------------------------ */
 
 /* Runs the extmem CLI; returns its exit status and its output in out. */
@@ -906,4 +974,5 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_unclaimed_duplicate_dies_with_its_target_process)
     XM_TEST_ENTRY(test_open_process_checks_its_arguments)
     XM_TEST_ENTRY(test_forked_child_shares_on_its_own_connection)
+    XM_TEST_ENTRY(test_keyed_mutex_works_across_processes)
     XM_TEST_ENTRY(test_cli_lists_shared_objects))

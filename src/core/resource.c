@@ -1,6 +1,8 @@
 #include "core/resource.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/format.h"
@@ -117,7 +119,7 @@ static bool desc_is_sane(const struct xm_resource_desc *desc)
 }
 
 HRESULT xm_resource_import(const struct xm_resource_desc *desc, const struct xm_backend_ops *backend, int fd,
-                           uint64_t size, struct xm_resource **out)
+                           int sync_fd, uint64_t size, struct xm_resource **out)
 {
     struct xm_resource *resource;
     HRESULT hr;
@@ -138,8 +140,27 @@ HRESULT xm_resource_import(const struct xm_resource_desc *desc, const struct xm_
         free(resource);
         return hr;
     }
+    /* SHARED_KEYEDMUTEX: join the exporter's mutex through its page. */
+    if (sync_fd >= 0 && (desc->misc_flags & D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX)) {
+        int dup_fd = fcntl(sync_fd, F_DUPFD_CLOEXEC, 0);
+
+        resource->keyed_mutex = calloc(1, sizeof(*resource->keyed_mutex));
+        hr = !resource->keyed_mutex || dup_fd < 0 ? xm_error(E_OUTOFMEMORY, "out of memory for a keyed mutex")
+                                                  : xm_keyed_mutex_init_from_fd(resource->keyed_mutex, dup_fd);
+        if (FAILED(hr)) {
+            if (dup_fd >= 0)
+                close(dup_fd);
+            free(resource->keyed_mutex);
+            free(resource);
+            return hr;
+        }
+    }
     hr = backend->memory_import(&resource->desc, &resource->layout, fd, size, &resource->memory);
     if (FAILED(hr)) {
+        if (resource->keyed_mutex) {
+            xm_keyed_mutex_finish(resource->keyed_mutex);
+            free(resource->keyed_mutex);
+        }
         free(resource);
         return hr;
     }

@@ -54,10 +54,12 @@ static inline bool xm_resource_has_kmt(const struct xm_resource *resource)
 
 /* Builds a process-local resource over memory another process shared
  * (the broker sent its description, fd and allocation size). Takes
- * ownership of fd on success only. E_INVALIDARG for a description extmem
- * would not make, E_NOTIMPL when the backend cannot import. */
+ * ownership of fd on success only. sync_fd (or -1) is the page of the
+ * exporter's keyed mutex, which a SHARED_KEYEDMUTEX resource joins; it
+ * stays the caller's. E_INVALIDARG for a description extmem would not
+ * make, E_NOTIMPL when the backend cannot import. */
 HRESULT xm_resource_import(const struct xm_resource_desc *desc, const struct xm_backend_ops *backend, int fd,
-                           uint64_t size, struct xm_resource **out);
+                           int sync_fd, uint64_t size, struct xm_resource **out);
 
 /* Number of live resources in this process (tests check it returns to
  * where it was: nothing leaked). */

@@ -347,8 +347,8 @@ int xm_broker_read_locked(struct xm_message *reply)
     }
 }
 
-int xm_broker_call_locked(uint16_t opcode, const void *body, uint32_t size, const char *name, uint32_t name_len,
-                          int send_fd, struct xm_message *reply, int *reply_fd)
+static int call(uint16_t opcode, const void *body, uint32_t size, const char *name, uint32_t name_len,
+                const int *fds, int fd_count, struct xm_message *reply, int *reply_fd)
 {
     int result;
 
@@ -356,7 +356,10 @@ int xm_broker_call_locked(uint16_t opcode, const void *body, uint32_t size, cons
         *reply_fd = -1;
     if (conn.fd < 0)
         return xm_error(XM_BROKER_UNREACHABLE, "not connected to the extmem broker");
-    if (xm_connection_send(conn.fd, opcode, body, size, name, name_len, send_fd) != 0) {
+    /* Stray fds of an earlier reply must not pass for this one's. */
+    for (int fd; (fd = xm_connection_take_fd(&conn)) >= 0;)
+        close(fd);
+    if (xm_connection_send_fds(conn.fd, opcode, body, size, name, name_len, fds, fd_count) != 0) {
         lose_connection();
         return xm_error(XM_BROKER_UNREACHABLE, "the extmem broker went away (%s)", strerror(errno));
     }
@@ -372,4 +375,21 @@ int xm_broker_call_locked(uint16_t opcode, const void *body, uint32_t size, cons
             close(fd);
     }
     return result;
+}
+
+int xm_broker_call_locked(uint16_t opcode, const void *body, uint32_t size, const char *name, uint32_t name_len,
+                          int send_fd, struct xm_message *reply, int *reply_fd)
+{
+    return call(opcode, body, size, name, name_len, &send_fd, 1, reply, reply_fd);
+}
+
+int xm_broker_call_fds_locked(uint16_t opcode, const void *body, uint32_t size, const int *fds, int fd_count,
+                              struct xm_message *reply, int *reply_fd)
+{
+    return call(opcode, body, size, NULL, 0, fds, fd_count, reply, reply_fd);
+}
+
+int xm_broker_take_fd_locked(void)
+{
+    return conn.fd >= 0 ? xm_connection_take_fd(&conn) : -1;
 }

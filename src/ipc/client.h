@@ -37,6 +37,13 @@ int xm_broker_connect_locked(bool start);
 int xm_broker_call_locked(uint16_t opcode, const void *body, uint32_t size, const char *name, uint32_t name_len,
                           int send_fd, struct xm_message *reply, int *reply_fd);
 
+/* The same, sending fd_count fds (fds[i] < 0 skipped). */
+int xm_broker_call_fds_locked(uint16_t opcode, const void *body, uint32_t size, const int *fds, int fd_count,
+                              struct xm_message *reply, int *reply_fd);
+
+/* The next fd that came with the last reply (an OBJECT's second fd), or -1. */
+int xm_broker_take_fd_locked(void);
+
 /* For LIST: reads the next message of a multi-message reply. */
 int xm_broker_read_locked(struct xm_message *reply);
 

@@ -110,11 +110,18 @@ int xm_connection_take_fd(struct xm_connection *conn)
 int xm_connection_send(int fd, uint16_t opcode, const void *body, uint32_t body_size, const char *name,
                        uint32_t name_len, int send_fd)
 {
+    return xm_connection_send_fds(fd, opcode, body, body_size, name, name_len, &send_fd, 1);
+}
+
+int xm_connection_send_fds(int fd, uint16_t opcode, const void *body, uint32_t body_size, const char *name,
+                           uint32_t name_len, const int *fds, int fd_count)
+{
     struct xm_wire_header header = {opcode, 0, body_size + (name ? name_len : 0)};
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int) * XM_CONNECTION_MAX_FDS)];
         struct cmsghdr align;
     } control;
+    int passed[XM_CONNECTION_MAX_FDS], passed_count = 0;
     struct iovec iov[3] = {
         {&header, sizeof(header)},
         {(void *)body, body_size},
@@ -126,17 +133,20 @@ int xm_connection_send(int fd, uint16_t opcode, const void *body, uint32_t body_
 
     msg.msg_iov = iov;
     msg.msg_iovlen = 3;
-    if (send_fd >= 0) {
+    for (int i = 0; i < fd_count && passed_count < XM_CONNECTION_MAX_FDS; i++)
+        if (fds[i] >= 0)
+            passed[passed_count++] = fds[i];
+    if (passed_count > 0) {
         struct cmsghdr *c;
 
         memset(&control, 0, sizeof(control));
         msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof(control.buf);
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)passed_count);
         c = CMSG_FIRSTHDR(&msg);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &send_fd, sizeof(int));
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)passed_count);
+        memcpy(CMSG_DATA(c), passed, sizeof(int) * (size_t)passed_count);
     }
     while (left > 0) {
         ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);

@@ -52,6 +52,10 @@ int xm_connection_take_fd(struct xm_connection *conn);
 int xm_connection_send(int fd, uint16_t opcode, const void *body, uint32_t body_size, const char *name,
                        uint32_t name_len, int send_fd);
 
+/* The same with up to XM_CONNECTION_MAX_FDS fds (fds[i] < 0 are skipped). */
+int xm_connection_send_fds(int fd, uint16_t opcode, const void *body, uint32_t body_size, const char *name,
+                           uint32_t name_len, const int *fds, int fd_count);
+
 /* The broker's directory: $XDG_RUNTIME_DIR/extmem, or /tmp/extmem-$UID
  * when XDG_RUNTIME_DIR is unset. With create, makes it (mode 0700).
  * Either way refuses (-1, errno EPERM, why filled) a directory that is a

@@ -69,14 +69,15 @@ static int fields_are_valid(const struct xm_message *m)
     switch (m->opcode) {
     case XM_OP_REGISTER:
         return (m->u.reg.kind == XM_WIRE_KIND_RESOURCE || m->u.reg.kind == XM_WIRE_KIND_FENCE) &&
-               m->u.reg.want_kmt <= 1 && backend_is_terminated(&m->u.reg.desc);
+               m->u.reg.want_kmt <= 1 && (m->u.reg.fd_count == 1 || m->u.reg.fd_count == 2) &&
+               backend_is_terminated(&m->u.reg.desc);
     case XM_OP_NAME:
         return m->u.name.access && !(m->u.name.access & ~XM_WIRE_ACCESS_ALL) && m->u.name.id;
     case XM_OP_DUPLICATE:
         return m->u.duplicate.access && !(m->u.duplicate.access & ~XM_WIRE_ACCESS_ALL) && m->u.duplicate.id &&
                m->u.duplicate.target_pid;
     case XM_OP_OBJECT:
-        return backend_is_terminated(&m->u.object.desc);
+        return (m->u.object.fd_count == 1 || m->u.object.fd_count == 2) && backend_is_terminated(&m->u.object.desc);
     case XM_OP_LIST_ENTRY:
         return backend_is_terminated(&m->u.list_entry.desc) &&
                m->u.list_entry.ref_count <= XM_WIRE_LIST_MAX_REFS;

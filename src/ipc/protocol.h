@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XM_PROTOCOL_VERSION 1u
+#define XM_PROTOCOL_VERSION 2u /* 2: a keyed mutex's page travels with its resource */
 
 /* The largest body any message may have. A name holds at most MAX_PATH
  * (260) characters, each at most 4 bytes of UTF-8. */
@@ -107,8 +107,8 @@ struct xm_wire_hello {
     uint32_t reserved;
 };
 
-/* REGISTER: fd: the object's memory (the broker keeps it while the object
- * lives). kmt: 0 for none, else the value the client proposes; the broker
+/* REGISTER: fds: the object's memory, then, when fd_count is 2, the page
+ * of its keyed mutex (the broker keeps both while the object lives). kmt: 0 for none, else the value the client proposes; the broker
  * keeps it when no live object has it and else picks a fresh random one.
  * When another live object has the same memory (same inode, a client
  * re-registering after a broker restart) the broker adds a reference to it
@@ -117,7 +117,7 @@ struct xm_wire_register {
     uint32_t kind;
     uint32_t want_kmt;  /* 0 or 1 */
     uint32_t kmt;       /* proposed value, or 0 */
-    uint32_t reserved;
+    uint32_t fd_count;  /* 1: memory; 2: memory + keyed-mutex page */
     struct xm_wire_desc desc;
 };
 
@@ -155,14 +155,15 @@ struct xm_wire_open_name {
     /* char name[name_len]; */
 };
 
-/* OBJECT: fd: the object's memory, a new descriptor the client owns.
- * The client now holds one more reference on `id`. */
+/* OBJECT: fds: the object's memory, then (fd_count 2) its keyed mutex's
+ * page; new descriptors the client owns. The client now holds one more
+ * reference on `id`. */
 struct xm_wire_object {
     uint64_t id;
     uint32_t kind;
     uint32_t kmt;
     uint32_t access;    /* rights of the name or grant; ALL for a KMT value */
-    uint32_t reserved;
+    uint32_t fd_count;  /* 1 or 2, as REGISTER's */
     struct xm_wire_desc desc;
 };
 
@@ -252,7 +253,8 @@ struct xm_message {
  */
 long xm_protocol_parse(const uint8_t *buf, size_t len, struct xm_message *out);
 
-/* Whether a message of this opcode carries an fd (OBJECT, REGISTER). */
+/* Whether a message of this opcode carries fds (OBJECT, REGISTER: how
+ * many is its fd_count). */
 int xm_protocol_carries_fd(uint16_t opcode);
 
 /* A name for an error code, for messages ("NOT_FOUND"). */

@@ -176,8 +176,13 @@ static int register_locked(struct xm_resource *resource)
     body.kind = (uint32_t)resource->base.kind;
     body.want_kmt = resource->base.kmt != 0;
     body.kmt = resource->base.kmt;
+    /* A keyed mutex's whole state is its page: it travels as a second fd. */
+    body.fd_count = resource->keyed_mutex ? 2 : 1;
     desc_to_wire(resource, &body.desc);
-    result = xm_broker_call_locked(XM_OP_REGISTER, &body, sizeof(body), NULL, 0, resource->memory->fd, &reply, NULL);
+    result = xm_broker_call_fds_locked(XM_OP_REGISTER, &body, sizeof(body),
+                                       (const int[]){resource->memory->fd,
+                                                     resource->keyed_mutex ? resource->keyed_mutex->page.fd : -1},
+                                       2, &reply, NULL);
     if (result != XM_BROKER_OK)
         return result == XM_BROKER_UNREACHABLE ? result
                                                : xm_error(result, "the extmem broker refused the resource: %s",
@@ -292,9 +297,12 @@ static enum xm_lookup adopt_locked(const struct xm_wire_object *wire, int fd, st
     const struct xm_backend_ops *backend;
     struct xm_resource_desc desc;
     struct xm_resource *resource;
+    int sync_fd = wire->fd_count == 2 ? xm_broker_take_fd_locked() : -1;
 
     if (entry && xm_object_try_ref(entry->object)) {
         close(fd);
+        if (sync_fd >= 0)
+            close(sync_fd);
         /* One broker reference per object and process: this one is extra,
          * unless the object's own belongs to an older connection. */
         if (is_current(entry->object))
@@ -306,18 +314,24 @@ static enum xm_lookup adopt_locked(const struct xm_wire_object *wire, int fd, st
     }
     if (wire->kind != XM_OBJECT_RESOURCE) {
         close(fd);
+        if (sync_fd >= 0)
+            close(sync_fd);
         drop_reference_locked(wire->id);
         return xm_error(XM_LOOKUP_WRONG_KIND, "the shared object is not a resource");
     }
     backend = xm_backend_find(wire->desc.backend);
     desc_from_wire(&wire->desc, &desc);
-    if (!backend || FAILED(xm_resource_import(&desc, backend, fd, wire->desc.alloc_size, &resource))) {
+    if (!backend || FAILED(xm_resource_import(&desc, backend, fd, sync_fd, wire->desc.alloc_size, &resource))) {
         if (!backend)
             xm_set_error_message(__FILE__, __LINE__, "the resource was shared by the \"%s\" backend, which this build lacks", wire->desc.backend);
         close(fd);
+        if (sync_fd >= 0)
+            close(sync_fd);
         drop_reference_locked(wire->id);
         return XM_LOOKUP_NOT_FOUND;
     }
+    if (sync_fd >= 0)
+        close(sync_fd); /* the keyed mutex mapped its own */
     resource->base.broker_id = wire->id;
     resource->base.broker_generation = xm_broker_generation();
     if (wire->kmt)

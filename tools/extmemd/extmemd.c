@@ -53,6 +53,7 @@ struct object {
     uint64_t id;
     uint32_t kind;
     int fd;
+    int sync_fd;           /* the keyed mutex's page, or -1 */
     dev_t dev;
     ino_t ino;
     struct xm_wire_desc desc;
@@ -220,6 +221,8 @@ static void destroy_if_unreferenced(struct broker *b, struct object *o)
         xm_hash_map_remove(&b->kmts, o->kmt);
     drop_name(b, o);
     close(o->fd);
+    if (o->sync_fd >= 0)
+        close(o->sync_fd);
     free(o);
     b->object_count--;
 }
@@ -313,8 +316,10 @@ static int reply_object(struct client *c, const struct object *o, uint32_t acces
     body.kmt = o->kmt;
     body.access = access;
     body.desc = o->desc;
-    /* sendmsg duplicates the fd into the peer; ours stays with the object. */
-    return reply(c, XM_OP_OBJECT, &body, sizeof(body), o->fd);
+    body.fd_count = o->sync_fd >= 0 ? 2 : 1;
+    /* sendmsg duplicates the fds into the peer; ours stay with the object. */
+    return xm_connection_send_fds(c->conn.fd, XM_OP_OBJECT, &body, sizeof(body), NULL, 0,
+                                  (const int[]){o->fd, o->sync_fd}, 2);
 }
 
 static int send_entry(struct client *c, const struct object *o)
@@ -347,7 +352,7 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
     struct xm_wire_registered out = {0};
     struct object *o = NULL;
     struct stat st;
-    int ret;
+    int ret, sync_fd = r->fd_count == 2 ? xm_connection_take_fd(&c->conn) : -1;
 
     /* Memory is a file (a memfd, a GPU export): never a socket, whose
      * passing would let a peer keep its own connection open through us. */
@@ -388,6 +393,7 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
     }
     o->kind = r->kind;
     o->fd = fd;
+    o->sync_fd = sync_fd;
     o->dev = st.st_dev;
     o->ino = st.st_ino;
     o->desc = r->desc;
@@ -409,6 +415,7 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
     }
     b->object_count++;
     fd = -1;
+    sync_fd = -1;
     log_msg(b, "pid %d registers object %016llx kmt 0x%x", (int)c->pid, (unsigned long long)o->id, o->kmt);
     out.id = o->id;
     out.kmt = o->kmt;
@@ -417,6 +424,8 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
 done:
     if (fd >= 0)
         close(fd);
+    if (sync_fd >= 0)
+        close(sync_fd);
     free(o);
     return ret;
 }
