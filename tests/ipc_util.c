@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -70,6 +71,9 @@ pid_t xm_ipc_spawn(void (*fn)(void *arg), void *arg)
     child = fork();
     XM_ASSERT(child >= 0);
     if (child == 0) {
+        /* A test that fails leaves its children waiting on pipes: they go
+         * with the test process instead of lingering. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (setjmp(xm_test_jmp) != 0)
             _exit(1);
         fn(arg);
