@@ -150,6 +150,14 @@ static bool is_kmt_shaped(uint32_t value)
     return (value & KMT_HIGH_BIT) && (value & 3u) == KMT_LOW_BITS;
 }
 
+/* The KMT value a registration gets: the one it asks for (a client
+ * re-registering after a broker restart keeps its value) when that is
+ * well-formed and free, a fresh one otherwise. */
+static uint32_t kmt_for(struct broker *b, uint32_t wanted)
+{
+    return wanted && is_kmt_shaped(wanted) && !xm_hash_map_get(&b->kmts, wanted) ? wanted : fresh_kmt(b);
+}
+
 /* ---- objects and references --------------------------------------------- */
 
 static struct object *find_name(struct broker *b, const char *name)
@@ -375,8 +383,7 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
                 goto done;
             }
             if (r->want_kmt && !other->kmt) {
-                other->kmt = r->kmt && is_kmt_shaped(r->kmt) && !xm_hash_map_get(&b->kmts, r->kmt) ? r->kmt
-                                                                                                    : fresh_kmt(b);
+                other->kmt = kmt_for(b, r->kmt);
                 if (!xm_hash_map_insert(&b->kmts, other->kmt, other))
                     other->kmt = 0;
             }
@@ -401,7 +408,7 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
         o->id = random_id();
     while (xm_hash_map_get(&b->objects, o->id));
     if (r->want_kmt)
-        o->kmt = r->kmt && is_kmt_shaped(r->kmt) && !xm_hash_map_get(&b->kmts, r->kmt) ? r->kmt : fresh_kmt(b);
+        o->kmt = kmt_for(b, r->kmt);
     if (!xm_hash_map_insert(&b->objects, o->id, o)) {
         ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
         goto done;
