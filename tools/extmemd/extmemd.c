@@ -588,8 +588,6 @@ static int handle_list(struct broker *b, struct client *c)
 
 static int handle_message(struct broker *b, struct client *c, const struct xm_message *m)
 {
-    int fd = xm_protocol_carries_fd(m->opcode) ? xm_connection_take_fd(&c->conn) : -1;
-
     if (!c->greeted) {
         struct xm_wire_hello hello = {XM_PROTOCOL_VERSION, 0};
 
@@ -601,7 +599,9 @@ static int handle_message(struct broker *b, struct client *c, const struct xm_me
         return reply(c, XM_OP_HELLO_REPLY, &hello, sizeof(hello), -1);
     }
     switch (m->opcode) {
-    case XM_OP_REGISTER: return handle_register(b, c, m, fd);
+    /* Only REGISTER takes its fd off the queue: one left there by a message
+     * refused here is closed with the connection, which a refusal ends. */
+    case XM_OP_REGISTER: return handle_register(b, c, m, xm_connection_take_fd(&c->conn));
     case XM_OP_NAME: return handle_name(b, c, m);
     case XM_OP_UNNAME: return handle_unname(b, c, m);
     case XM_OP_OPEN_KMT: return handle_open_kmt(b, c, m);
