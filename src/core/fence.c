@@ -41,6 +41,16 @@ static const struct xm_object_ops fence_ops = {
     .destroy = fence_destroy,
 };
 
+/* What a fence needs beyond its mapped page, however the page came. */
+static struct xm_fence *fence_init(struct xm_fence *fence, bool shared)
+{
+    xm_object_init(&fence->base, XM_OBJECT_FENCE, &fence_ops);
+    fence->shared = shared;
+    pthread_mutex_init(&fence->waiters_lock, NULL);
+    __atomic_fetch_add(&live_fences, 1, __ATOMIC_RELAXED);
+    return fence;
+}
+
 HRESULT xm_fence_create(uint64_t initial, bool shared, struct xm_fence **out)
 {
     struct xm_fence_state *state;
@@ -55,15 +65,11 @@ HRESULT xm_fence_create(uint64_t initial, bool shared, struct xm_fence **out)
         free(fence);
         return hr;
     }
-    xm_object_init(&fence->base, XM_OBJECT_FENCE, &fence_ops);
-    fence->shared = shared;
-    pthread_mutex_init(&fence->waiters_lock, NULL);
     state = state_of(fence);
     state->version = XM_FENCE_VERSION;
     state->value = initial;
     __atomic_store_n(&state->magic, XM_FENCE_MAGIC, __ATOMIC_RELEASE);
-    __atomic_fetch_add(&live_fences, 1, __ATOMIC_RELAXED);
-    *out = fence;
+    *out = fence_init(fence, shared);
     return S_OK;
 }
 
@@ -88,11 +94,7 @@ HRESULT xm_fence_create_from_fd(int fd, bool shared, struct xm_fence **out)
         free(fence);
         return xm_error(E_INVALIDARG, "fd %d does not hold a fence of version %u", fd, XM_FENCE_VERSION);
     }
-    xm_object_init(&fence->base, XM_OBJECT_FENCE, &fence_ops);
-    fence->shared = shared;
-    pthread_mutex_init(&fence->waiters_lock, NULL);
-    __atomic_fetch_add(&live_fences, 1, __ATOMIC_RELAXED);
-    *out = fence;
+    *out = fence_init(fence, shared);
     return S_OK;
 }
 
