@@ -16,6 +16,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <extmem/d3d11.h>
+
 #include "core/format.h"
 #include "ipc/connection.h"
 #include "ipc/protocol.h"
@@ -87,17 +89,17 @@ static int next_message(struct xm_message *m)
 static const char *dimension_name(uint32_t dimension)
 {
     switch (dimension) {
-    case 1: return "buffer";
-    case 2: return "tex1d";
-    case 3: return "tex2d";
-    case 4: return "tex3d";
+    case D3D11_RESOURCE_DIMENSION_BUFFER: return "buffer";
+    case D3D11_RESOURCE_DIMENSION_TEXTURE1D: return "tex1d";
+    case D3D11_RESOURCE_DIMENSION_TEXTURE2D: return "tex2d";
+    case D3D11_RESOURCE_DIMENSION_TEXTURE3D: return "tex3d";
     default: return "?";
     }
 }
 
 static void print_shape(const struct xm_wire_desc *d, char *out, size_t size)
 {
-    if (d->dimension == 1)
+    if (d->dimension == D3D11_RESOURCE_DIMENSION_BUFFER)
         snprintf(out, size, "buffer %u B", d->width);
     else
         snprintf(out, size, "%s %ux%ux%u m%u a%u", dimension_name(d->dimension), d->width, d->height, d->depth,
@@ -129,7 +131,7 @@ static void print_row(const struct xm_message *m)
     print_shape(&e->desc, shape, sizeof(shape));
     printf("%016llx %-8s %-10s %-20s %10llu %-22s %-24s", (unsigned long long)e->id,
            e->kind == XM_WIRE_KIND_RESOURCE ? "resource" : "fence", kmt, m->name ? m->name : "-",
-           (unsigned long long)e->desc.alloc_size, e->desc.dimension == 1 ? "-" : xm_format_name(e->desc.format),
+           (unsigned long long)e->desc.alloc_size, e->desc.dimension == D3D11_RESOURCE_DIMENSION_BUFFER ? "-" : xm_format_name(e->desc.format),
            shape);
     print_refs(e);
 }
@@ -202,7 +204,7 @@ static int info(const char *what)
         print_header();
         print_row(&m);
         printf("\ndimension %s, format %s (%u), %ux%ux%u, %u mip level(s), %u array slice(s)\n",
-               dimension_name(d->dimension), d->dimension == 1 ? "-" : xm_format_name(d->format), d->format,
+               dimension_name(d->dimension), d->dimension == D3D11_RESOURCE_DIMENSION_BUFFER ? "-" : xm_format_name(d->format), d->format,
                d->width, d->height, d->depth, d->mip_levels, d->array_size);
         printf("usage %u, bind flags 0x%x, cpu access 0x%x, misc flags 0x%x, allocation %llu bytes on the %s "
                "backend\n", d->usage, d->bind_flags, d->cpu_access_flags, d->misc_flags,
