@@ -378,14 +378,20 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
         struct object *other = b->objects.entries[i].key ? b->objects.entries[i].value : NULL;
 
         if (other && other->dev == st.st_dev && other->ino == st.st_ino && other->kind == r->kind) {
+            /* The KMT value first: a registration that asked for one and
+             * cannot have it fails whole, as a new object's does. */
+            if (r->want_kmt && !other->kmt) {
+                uint32_t kmt = kmt_for(b, r->kmt);
+
+                if (!xm_hash_map_insert(&b->kmts, kmt, other)) {
+                    ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
+                    goto done;
+                }
+                other->kmt = kmt;
+            }
             if (!add_ref(other, c)) {
                 ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
                 goto done;
-            }
-            if (r->want_kmt && !other->kmt) {
-                other->kmt = kmt_for(b, r->kmt);
-                if (!xm_hash_map_insert(&b->kmts, other->kmt, other))
-                    other->kmt = 0;
             }
             out.id = other->id;
             out.kmt = other->kmt;
