@@ -1302,6 +1302,119 @@ XM_TEST(test_keyed_mutex_and_fence_work_through_a_second_mapping_of_their_page)
     xm_keyed_mutex_finish(&first);
 }
 
+/* ---- work queued before a release (what a GPU stream does) ---------------- */
+
+struct late_store {
+    struct xm_keyed_mutex *mutex;
+    uint64_t ticket;
+    unsigned after_ms;
+};
+
+/* Stores the ticket in `done` later, as a GPU stream's cuStreamWriteValue64
+ * and host function would. */
+static void *store_done_later(void *arg)
+{
+    struct late_store *late = arg;
+    struct xm_keyed_mutex_state *state = late->mutex->page.map;
+
+    sleep_ms(late->after_ms);
+    __atomic_store_n(&state->done, late->ticket, __ATOMIC_RELEASE);
+    xm_keyed_mutex_wake_work(state);
+    return NULL;
+}
+
+XM_TEST(test_acquire_waits_for_the_work_queued_before_the_release)
+{
+    struct xm_keyed_mutex mutex;
+    uint64_t a = xm_keyed_mutex_new_owner(), b = xm_keyed_mutex_new_owner(), ticket;
+    struct xm_keyed_mutex_handoff handoff;
+    struct late_store late;
+    pthread_t thread;
+    double start, waited;
+
+    XM_ASSERT_HR(xm_keyed_mutex_init(&mutex), S_OK);
+    XM_ASSERT_EQ(xm_keyed_mutex_acquire(&mutex, 0, a, 0), XM_KEYED_MUTEX_ACQUIRED);
+    ticket = xm_keyed_mutex_next_ticket(&mutex);
+    XM_ASSERT(xm_keyed_mutex_release_queued(&mutex, 1, a, ticket));
+    /* The key is out, the work is not done: an acquire takes the key and
+     * then times out on the work, giving the mutex back as it was. */
+    XM_ASSERT_EQ(xm_keyed_mutex_acquire(&mutex, 1, b, 0), XM_KEYED_MUTEX_TIMED_OUT);
+    start = now_ms();
+    XM_ASSERT_EQ(xm_keyed_mutex_acquire(&mutex, 1, b, 30), XM_KEYED_MUTEX_TIMED_OUT);
+    XM_ASSERT(now_ms() - start >= 29);
+    XM_ASSERT(!xm_keyed_mutex_is_owned_by(&mutex, b));
+    /* Taking without waiting for the work tells which work to wait for. */
+    XM_ASSERT_EQ(xm_keyed_mutex_take(&mutex, 1, b, 0, &handoff), XM_KEYED_MUTEX_ACQUIRED);
+    XM_ASSERT_EQ(handoff.ticket, ticket);
+    XM_ASSERT_EQ(handoff.releaser_pid, getpid());
+    XM_ASSERT(!xm_keyed_mutex_work_is_done(&mutex, &handoff));
+    xm_keyed_mutex_untake(&mutex, b);
+    XM_ASSERT(!xm_keyed_mutex_is_owned_by(&mutex, b));
+    XM_ASSERT_EQ(xm_keyed_mutex_take(&mutex, 0, b, 0, &handoff), XM_KEYED_MUTEX_TIMED_OUT); /* still key 1 */
+
+    /* Once the work stores its ticket, the blocked acquire returns. */
+    late = (struct late_store){&mutex, ticket, 40};
+    XM_ASSERT_EQ(pthread_create(&thread, NULL, store_done_later, &late), 0);
+    start = now_ms();
+    XM_ASSERT_EQ(xm_keyed_mutex_acquire(&mutex, 1, b, 10000), XM_KEYED_MUTEX_ACQUIRED);
+    waited = now_ms() - start;
+    pthread_join(thread, NULL);
+    XM_ASSERT_MSG(waited >= 35 && waited < 5000, "the acquire returned after %.0f ms", waited);
+    /* A host release completes its own work: the next owner does not wait. */
+    XM_ASSERT(xm_keyed_mutex_release(&mutex, 2, b));
+    XM_ASSERT_EQ(xm_keyed_mutex_take(&mutex, 2, a, 0, &handoff), XM_KEYED_MUTEX_ACQUIRED);
+    XM_ASSERT_EQ(handoff.ticket, ticket + 1);
+    XM_ASSERT(xm_keyed_mutex_work_is_done(&mutex, &handoff));
+    XM_ASSERT(xm_keyed_mutex_release(&mutex, 0, a));
+    xm_keyed_mutex_finish(&mutex);
+}
+
+XM_TEST(test_a_releaser_that_dies_before_its_work_completes_abandons_the_mutex)
+{
+    struct xm_keyed_mutex mutex;
+    struct xm_keyed_mutex_state *state;
+    uint64_t owner = xm_keyed_mutex_new_owner();
+    int ready[2], status = 0;
+    double start, waited;
+    char byte = 0;
+    pid_t child;
+
+    XM_ASSERT_HR(xm_keyed_mutex_init(&mutex), S_OK);
+    state = mutex.page.map;
+    XM_ASSERT_EQ(pipe(ready), 0);
+    child = fork();
+    XM_ASSERT(child >= 0);
+    if (child == 0) {
+        uint64_t me = xm_keyed_mutex_new_owner();
+
+        /* Releases with work queued that will never run, and dies. */
+        byte = xm_keyed_mutex_acquire(&mutex, 0, me, 5000) == XM_KEYED_MUTEX_ACQUIRED &&
+               xm_keyed_mutex_release_queued(&mutex, 1, me, xm_keyed_mutex_next_ticket(&mutex));
+        if (write(ready[1], &byte, 1) != 1)
+            _exit(3);
+        sleep_ms(50);
+        raise(SIGKILL);
+        _exit(4);
+    }
+    close(ready[1]);
+    XM_ASSERT_EQ(read(ready[0], &byte, 1), 1);
+    close(ready[0]);
+    XM_ASSERT_EQ(byte, 1);
+    start = now_ms();
+    XM_ASSERT_EQ(xm_keyed_mutex_acquire(&mutex, 1, owner, INFINITE), XM_KEYED_MUTEX_WAS_ABANDONED);
+    waited = now_ms() - start;
+    XM_ASSERT_MSG(waited < 5000, "noticed the death after %.0f ms", waited);
+    XM_ASSERT_EQ(waitpid(child, &status, 0), child);
+    /* The ticket is stored, so that no GPU stream waits for it for ever,
+     * and the mutex stays abandoned for everyone. */
+    XM_ASSERT_EQ(__atomic_load_n(&state->done, __ATOMIC_ACQUIRE), state->ticket);
+    XM_ASSERT_EQ(xm_keyed_mutex_acquire(&mutex, 1, owner, 0), XM_KEYED_MUTEX_WAS_ABANDONED);
+    XM_ASSERT_EQ(xm_keyed_mutex_acquire(&mutex, 0, owner, 0), XM_KEYED_MUTEX_WAS_ABANDONED);
+    /* Nothing happens for a releaser whose work completed. */
+    XM_ASSERT(!xm_keyed_mutex_releaser_died(state, (uint32_t)child, 0));
+    xm_keyed_mutex_finish(&mutex);
+}
+
 /* ---- bad inputs of the semaphore calls -------------------------------------- */
 
 XM_TEST(test_semaphore_calls_refuse_bad_inputs_and_leave_nothing_behind)
@@ -1466,4 +1579,6 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_context_wait_returns_at_once_and_holds_back_later_work)
     XM_TEST_ENTRY(test_fence_ping_pong_between_cuda_and_d3d11)
     XM_TEST_ENTRY(test_keyed_mutex_and_fence_work_through_a_second_mapping_of_their_page)
+    XM_TEST_ENTRY(test_acquire_waits_for_the_work_queued_before_the_release)
+    XM_TEST_ENTRY(test_a_releaser_that_dies_before_its_work_completes_abandons_the_mutex)
     XM_TEST_ENTRY(test_semaphore_calls_refuse_bad_inputs_and_leave_nothing_behind))

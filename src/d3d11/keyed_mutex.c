@@ -140,7 +140,7 @@ static HRESULT STDMETHODCALLTYPE keyed_mutex_AcquireSync(IDXGIKeyedMutex *iface,
     case XM_KEYED_MUTEX_ACQUIRED:
         if (!note_held(object->device, object->resource)) {
             /* Give it back as it was: released with Key. */
-            xm_keyed_mutex_release(object->resource->keyed_mutex, Key, owner_of(object));
+            xm_keyed_mutex_untake(object->resource->keyed_mutex, owner_of(object));
             return xm_error(E_OUTOFMEMORY, "AcquireSync: out of memory");
         }
         return S_OK;
