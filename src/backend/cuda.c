@@ -24,6 +24,14 @@
  * without it see the same texels). The memory a
  * texture needs is what cuMipmappedArrayGetMemoryRequirements says for
  * such an array, which can be more than its tightly packed size.
+ *
+ * Every hook completes its work before it returns (the D3D11 side's
+ * operations are done when their calls return, which is what its keyed
+ * mutex releases and fence signals rely on). The copies run on the
+ * driver's own non-blocking stream (xm_cuda_driver.stream) and wait for
+ * that stream only: never for the whole context, whose other streams may
+ * be waiting, on the GPU, for a fence value or key that this very thread
+ * is about to signal.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -260,8 +268,8 @@ static HRESULT cuda_memory_create(const struct xm_resource_desc *desc, const str
     access.location = prop.location;
     access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
     CUDA_CHECK(drv->cuMemSetAccess(cm->address, size, &access, 1));
-    CUDA_CHECK(drv->cuMemsetD8(cm->address, 0, size));
-    CUDA_CHECK(drv->cuCtxSynchronize());
+    CUDA_CHECK(drv->cuMemsetD8Async(cm->address, 0, size, drv->stream));
+    CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
     CUDA_CHECK(drv->cuMemExportToShareableHandle(&fd, cm->handle, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
     if (texture && FAILED(hr = texture_view_create(drv, desc, fd, size, cm)))
         goto fail;
@@ -439,8 +447,9 @@ static HRESULT texture_host_copy(struct xm_memory *memory, const struct xm_layou
             copy.dstPitch = row_pitch;
             copy.dstHeight = count > 1 ? depth_pitch / row_pitch : rows;
         }
-        CUDA_CHECK(drv->cuMemcpy3D(&copy));
+        CUDA_CHECK(drv->cuMemcpy3DAsync(&copy, drv->stream));
     }
+    CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
 fail:
     return hr;
 }
@@ -459,7 +468,9 @@ static HRESULT cuda_write(struct xm_memory *memory, const struct xm_layout *layo
         return hr;
     if (cm->level_count)
         return texture_host_copy(memory, layout, sub, box, (void *)src, src_row_pitch, src_depth_pitch, true);
-    CUDA_CHECK(drv->cuMemcpyHtoD(cm->address + sub->offset + box->left, src, box->right - box->left));
+    CUDA_CHECK(drv->cuMemcpyHtoDAsync(cm->address + sub->offset + box->left, src, box->right - box->left,
+                                      drv->stream));
+    CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
 fail:
     return hr;
 }
@@ -478,7 +489,9 @@ static HRESULT cuda_read(struct xm_memory *memory, const struct xm_layout *layou
         return hr;
     if (cm->level_count)
         return texture_host_copy(memory, layout, sub, box, dst, dst_row_pitch, dst_depth_pitch, false);
-    CUDA_CHECK(drv->cuMemcpyDtoH(dst, cm->address + sub->offset + box->left, box->right - box->left));
+    CUDA_CHECK(drv->cuMemcpyDtoHAsync(dst, cm->address + sub->offset + box->left, box->right - box->left,
+                                      drv->stream));
+    CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
 fail:
     return hr;
 }
@@ -500,9 +513,10 @@ static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layo
     if (!to->level_count || !from->level_count) {
         if (to->level_count || from->level_count)
             return xm_error(E_INVALIDARG, "a copy between a buffer and a texture");
-        CUDA_CHECK(drv->cuMemcpyDtoD(to->address + dst_sub->offset + dst_x,
-                                     from->address + src_sub->offset + src_box->left,
-                                     src_box->right - src_box->left));
+        CUDA_CHECK(drv->cuMemcpyDtoDAsync(to->address + dst_sub->offset + dst_x,
+                                          from->address + src_sub->offset + src_box->left,
+                                          src_box->right - src_box->left, drv->stream));
+        CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
         return S_OK;
     }
     (void)dst_layout;
@@ -519,7 +533,8 @@ static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layo
     copy.WidthInBytes = (size_t)(src_box->right - src_box->left) * src_layout->texel_size;
     copy.Height = src_box->bottom - src_box->top;
     copy.Depth = src_box->back - src_box->front;
-    CUDA_CHECK(drv->cuMemcpy3D(&copy));
+    CUDA_CHECK(drv->cuMemcpy3DAsync(&copy, drv->stream));
+    CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
 fail:
     return hr;
 }

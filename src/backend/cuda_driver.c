@@ -109,6 +109,12 @@ static void load_driver(void)
         fail_load("cannot retain device 0's primary context: %s", xm_cuda_result_name(result));
         return;
     }
+    if ((result = driver.cuCtxSetCurrent(driver.context)) != CUDA_SUCCESS ||
+        (result = driver.cuStreamCreate(&driver.stream, CU_STREAM_NON_BLOCKING)) != CUDA_SUCCESS) {
+        fail_load("cannot make a stream on device 0: %s", xm_cuda_result_name(result));
+        return;
+    }
+    driver.stream_memops = device_supports(driver.device, CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS);
     loaded = true;
 }
 

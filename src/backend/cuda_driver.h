@@ -31,7 +31,11 @@
     X(cuMipmappedArrayCreate) X(cuMipmappedArrayGetLevel) X(cuMipmappedArrayDestroy)           \
     X(cuMipmappedArrayGetMemoryRequirements)                                                   \
     X(cuMemcpy3D) X(cuMemcpy2D) X(cuMemcpyHtoD) X(cuMemcpyDtoH) X(cuMemcpyDtoD)                \
-    X(cuMemsetD8) X(cuMemsetD2D8) X(cuMemAlloc) X(cuMemFree) X(cuMemGetInfo)
+    X(cuMemsetD8) X(cuMemsetD2D8) X(cuMemAlloc) X(cuMemFree) X(cuMemGetInfo)                   \
+    X(cuStreamCreate) X(cuStreamSynchronize) X(cuMemcpy3DAsync) X(cuMemcpyHtoDAsync)           \
+    X(cuMemcpyDtoHAsync) X(cuMemcpyDtoDAsync) X(cuMemsetD8Async)                               \
+    X(cuMemHostRegister) X(cuMemHostUnregister) X(cuMemHostGetDevicePointer)                   \
+    X(cuStreamWaitValue64) X(cuStreamWriteValue64) X(cuLaunchHostFunc)
 
 struct xm_cuda_driver {
 #define XM_CUDA_DRIVER_MEMBER(fn) __typeof__(fn) *fn;
@@ -39,6 +43,9 @@ struct xm_cuda_driver {
 #undef XM_CUDA_DRIVER_MEMBER
     CUdevice device;       /* device 0: the one extmem allocates on */
     CUcontext context;     /* its primary context, retained for the process */
+    CUstream stream;       /* extmem's own work (the D3D11 side's copies): non-blocking, so that it
+                            * never waits for the legacy stream, nor the legacy stream for it */
+    bool stream_memops;    /* 64-bit cuStreamWaitValue64 / cuStreamWriteValue64 work on this device */
     char device_name[128];
 };
 
