@@ -18,6 +18,7 @@
 #include <extmem/cuda_interop.h>
 
 #include "backend/backend.h"
+#include "core/keyed_mutex.h"
 #include "core/layout.h"
 
 /* ---- errors ------------------------------------------------------------ */
@@ -115,6 +116,10 @@ bool xm_allocation_contains(const void *ptr);
  * cudaErrorInvalidResourceHandle otherwise. */
 cudaError_t xm_stream_check(cudaStream_t stream, const char *call);
 
+/* Whether stream is a live stream of the host implementation
+ * (extmemStreamCreate); records nothing. */
+bool xm_stream_is_host(cudaStream_t stream);
+
 /* Checks that array is a live level array of a mapped mipmapped array.
  * Returns it or NULL (with cudaErrorInvalidResourceHandle recorded). For an
  * array in device memory what it returns describes the array (its device
@@ -136,7 +141,36 @@ bool xm_allocation_is_device(const void *ptr);
 
 struct xm_driver_import;
 
+/* A synchronization page (a fence's or a keyed mutex's) mapped for the
+ * device (semaphore_driver.c). */
+struct xm_gpu_page;
+
 #ifdef EXTMEM_HAVE_CUDA_BACKEND
+/* Records and returns the runtime's code for a failed driver call
+ * (result is a CUresult), with the driver's name for it in the message. */
+cudaError_t xm_driver_fail(int result, const char *file, int line, const char *what);
+
+/* The GPU view of the page whose memfd is page_fd, shared by every user
+ * in the process: a mapping of its own registered with
+ * cuMemHostRegister(DEVICEMAP). cudaErrorNotSupported where the device has
+ * no 64-bit stream memory operations. */
+cudaError_t xm_gpu_page_get(int page_fd, struct xm_gpu_page **out);
+void xm_gpu_page_put(struct xm_gpu_page *page);
+
+/* Stream-ordered fence wait (the stream waits, the host does not) and
+ * signal (a GPU store behind the stream's work, then a wake of host waiters). */
+cudaError_t xm_gpu_fence_wait(struct xm_gpu_page *page, cudaStream_t stream, uint64_t value);
+cudaError_t xm_gpu_fence_signal(struct xm_gpu_page *page, cudaStream_t stream, uint64_t value);
+
+/* Keyed mutexes: the stream waits until the previous owner's work (the
+ * handoff of xm_keyed_mutex_take) is complete; a release stores `ticket`
+ * behind the stream's work (and, first, behind the work its own take
+ * waited for, `after`, which may be NULL). */
+cudaError_t xm_gpu_work_wait(struct xm_gpu_page *page, cudaStream_t stream,
+                             const struct xm_keyed_mutex_handoff *handoff);
+cudaError_t xm_gpu_work_signal(struct xm_gpu_page *page, cudaStream_t stream,
+                               const struct xm_keyed_mutex_handoff *after, uint64_t ticket);
+
 /* Whether memory is the cuda backend's: its imports go through the driver. */
 bool xm_memory_is_device(const struct xm_memory *memory);
 
@@ -246,6 +280,37 @@ static inline cudaError_t xm_driver_synchronize(const char *call)
 static inline bool xm_driver_is_default(void)
 {
     return false;
+}
+static inline cudaError_t xm_gpu_page_get(int page_fd, struct xm_gpu_page **out)
+{
+    (void)page_fd, (void)out;
+    return cudaErrorNotSupported;
+}
+static inline void xm_gpu_page_put(struct xm_gpu_page *page)
+{
+    (void)page;
+}
+static inline cudaError_t xm_gpu_fence_wait(struct xm_gpu_page *page, cudaStream_t stream, uint64_t value)
+{
+    (void)page, (void)stream, (void)value;
+    return cudaErrorNotSupported;
+}
+static inline cudaError_t xm_gpu_fence_signal(struct xm_gpu_page *page, cudaStream_t stream, uint64_t value)
+{
+    (void)page, (void)stream, (void)value;
+    return cudaErrorNotSupported;
+}
+static inline cudaError_t xm_gpu_work_wait(struct xm_gpu_page *page, cudaStream_t stream,
+                                           const struct xm_keyed_mutex_handoff *handoff)
+{
+    (void)page, (void)stream, (void)handoff;
+    return cudaErrorNotSupported;
+}
+static inline cudaError_t xm_gpu_work_signal(struct xm_gpu_page *page, cudaStream_t stream,
+                                             const struct xm_keyed_mutex_handoff *after, uint64_t ticket)
+{
+    (void)page, (void)stream, (void)after, (void)ticket;
+    return cudaErrorNotSupported;
 }
 #endif
 

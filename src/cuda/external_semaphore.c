@@ -8,12 +8,20 @@
  * import is an owner of its own, as a D3D11 device is: what it acquires
  * only it can release.
  *
- * Stream order on the host: the host runtime runs a stream's work when it
- * is queued (runtime.c), so a wait queued on any stream blocks the calling
- * thread until the fence value or the key arrives (or, for a keyed mutex,
- * params.keyedMutex.timeoutMs passes), and a signal happens at once. Work
- * queued after the wait therefore starts after it, and a signal after the
- * work queued before it, as on the GPU.
+ * Stream order. On the cuda backend, with any stream but one of the host
+ * implementation's (extmemStreamCreate), waits and signals are queued on
+ * the GPU (semaphore_driver.c): a fence wait makes the stream wait for the
+ * value and returns at once; a fence signal stores the value behind the
+ * work queued before it. A keyed mutex is taken on the CPU -- the call
+ * blocks until the key is released, up to params.keyedMutex.timeoutMs,
+ * which is why that parameter exists -- and the stream then waits, on the
+ * GPU, for the previous owner's work to complete (WDDM's keyed mutexes
+ * hand over a fence value the same way); a keyed-mutex signal releases the
+ * key at once and stores its ticket behind the stream's work, so the next
+ * owner's work starts only after it. Elsewhere (the host backend, the
+ * host implementation's streams), the host runtime runs a stream's work
+ * when it is queued (runtime.c), so a wait blocks the calling thread until
+ * the value or key arrives and a signal happens at once: the same order.
  *
  * Where CUDA's documentation is silent extmem chose (docs/SEMANTICS.md):
  * a description that is wrong in itself is cudaErrorInvalidValue; a
@@ -42,6 +50,10 @@ struct CUexternalSemaphore_st {
     struct xm_fence *fence;     /* D3D11Fence: one reference */
     struct xm_resource *resource; /* KeyedMutex(Kmt): one reference */
     uint64_t owner;             /* owner token for the keyed mutex */
+    struct xm_gpu_page *gpu_page; /* cuda backend: the page on the device, for stream-ordered calls */
+    /* Keyed mutex: the work its last take waited for; written under the
+     * mutex's lock by the take, read by the owner's release. */
+    struct xm_keyed_mutex_handoff taken;
 };
 
 static pthread_mutex_t semaphores_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -51,6 +63,7 @@ static void semaphore_unref(struct CUexternalSemaphore_st *semaphore)
 {
     if (__atomic_sub_fetch(&semaphore->refcount, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    xm_gpu_page_put(semaphore->gpu_page);
     if (semaphore->is_fence) {
         xm_fence_unref(semaphore->fence);
     } else {
@@ -203,9 +216,20 @@ EXTMEM_API cudaError_t extmemImportExternalSemaphore(cudaExternalSemaphore_t *ex
     else
         semaphore->resource = xm_resource_from_object(object);
     semaphore->owner = xm_keyed_mutex_new_owner();
+    /* On the cuda backend, waits and signals go to the GPU: map the page now. */
+    if (xm_driver_is_default()) {
+        error = xm_gpu_page_get(semaphore->is_fence ? semaphore->fence->page.fd
+                                                    : semaphore->resource->keyed_mutex->page.fd,
+                                &semaphore->gpu_page);
+        if (error != cudaSuccess) {
+            free(semaphore);
+            goto fail;
+        }
+    }
     pthread_mutex_lock(&semaphores_lock);
     if (!xm_hash_map_insert(&semaphores, (uint64_t)(uintptr_t)semaphore, semaphore)) {
         pthread_mutex_unlock(&semaphores_lock);
+        xm_gpu_page_put(semaphore->gpu_page);
         free(semaphore);
         error = xm_cuda_error(cudaErrorMemoryAllocation, "cudaImportExternalSemaphore: out of memory");
         goto fail;
@@ -235,6 +259,13 @@ EXTMEM_API cudaError_t extmemDestroyExternalSemaphore(cudaExternalSemaphore_t ex
 
 /* ---- signal and wait --------------------------------------------------- */
 
+/* Whether calls on `stream` are queued on the GPU (semaphores with a
+ * gpu_page) rather than run on the host. */
+static bool on_device(cudaStream_t stream)
+{
+    return xm_driver_is_default() && !xm_stream_is_host(stream);
+}
+
 /* Validates the parts every signal and wait share and takes a reference on
  * each semaphore (released with put_semaphores). */
 static cudaError_t get_semaphores(const char *call, const cudaExternalSemaphore_t *handles, const void *params,
@@ -246,7 +277,9 @@ static cudaError_t get_semaphores(const char *call, const cudaExternalSemaphore_
     *out = NULL;
     if (count && (!handles || !params))
         return xm_cuda_error(cudaErrorInvalidValue, "%s: %s is NULL", call, !handles ? "extSemArray" : "paramsArray");
-    error = xm_stream_check(stream, call);
+    /* A stream of the cuda backend is the driver's to check (queuing on a
+     * bad one fails there); the host implementation knows its own. */
+    error = on_device(stream) ? cudaSuccess : xm_stream_check(stream, call);
     if (error != cudaSuccess || !count)
         return error;
     list = calloc(count, sizeof(*list));
@@ -286,6 +319,36 @@ static cudaError_t check_params(const char *call, unsigned int i, unsigned int f
     return cudaSuccess;
 }
 
+static cudaError_t signal_one(struct CUexternalSemaphore_st *semaphore,
+                              const cudaExternalSemaphoreSignalParams *params, cudaStream_t stream)
+{
+    struct xm_keyed_mutex *mutex = semaphore->is_fence ? NULL : semaphore->resource->keyed_mutex;
+    bool device = semaphore->gpu_page && on_device(stream);
+    uint64_t ticket;
+    cudaError_t error;
+
+    if (semaphore->is_fence) {
+        if (device)
+            return xm_gpu_fence_signal(semaphore->gpu_page, stream, params->params.fence.value);
+        xm_fence_signal(semaphore->fence, params->params.fence.value);
+        return cudaSuccess;
+    }
+    if (!device) {
+        /* Work the take left to a GPU stream must be done before a host
+         * release says it is. */
+        if (!xm_keyed_mutex_work_is_done(mutex, &semaphore->taken))
+            xm_keyed_mutex_wait_work(mutex, semaphore->owner, &semaphore->taken, NULL);
+        xm_keyed_mutex_release(mutex, params->params.keyedMutex.key, semaphore->owner);
+        return cudaSuccess;
+    }
+    /* Queue the store first: if the stream refuses it, nothing changed. */
+    ticket = xm_keyed_mutex_next_ticket(mutex);
+    error = xm_gpu_work_signal(semaphore->gpu_page, stream, &semaphore->taken, ticket);
+    if (error == cudaSuccess)
+        xm_keyed_mutex_release_queued(mutex, params->params.keyedMutex.key, semaphore->owner, ticket);
+    return error;
+}
+
 EXTMEM_API cudaError_t extmemSignalExternalSemaphoresAsync(const cudaExternalSemaphore_t *extSemArray,
                                                            const cudaExternalSemaphoreSignalParams *paramsArray,
                                                            unsigned int numExtSems, cudaStream_t stream)
@@ -307,16 +370,54 @@ EXTMEM_API cudaError_t extmemSignalExternalSemaphoresAsync(const cudaExternalSem
             goto done;
         }
     }
-    for (unsigned int i = 0; i < numExtSems; i++) {
-        if (list[i]->is_fence)
-            xm_fence_signal(list[i]->fence, paramsArray[i].params.fence.value);
-        else
-            xm_keyed_mutex_release(list[i]->resource->keyed_mutex, paramsArray[i].params.keyedMutex.key,
-                                   list[i]->owner);
-    }
+    for (unsigned int i = 0; i < numExtSems && error == cudaSuccess; i++)
+        error = signal_one(list[i], &paramsArray[i], stream);
 done:
     put_semaphores(list, numExtSems);
     return error;
+}
+
+static cudaError_t wait_one(struct CUexternalSemaphore_st *semaphore, const cudaExternalSemaphoreWaitParams *params,
+                            cudaStream_t stream, unsigned int index)
+{
+    static const char call[] = "cudaWaitExternalSemaphoresAsync";
+    struct xm_keyed_mutex *mutex = semaphore->is_fence ? NULL : semaphore->resource->keyed_mutex;
+    bool device = semaphore->gpu_page && on_device(stream);
+    enum xm_keyed_mutex_result result;
+    cudaError_t error = cudaSuccess;
+
+    if (semaphore->is_fence) {
+        if (device)
+            return xm_gpu_fence_wait(semaphore->gpu_page, stream, params->params.fence.value);
+        xm_fence_wait(semaphore->fence, params->params.fence.value, NULL);
+        return cudaSuccess;
+    }
+    /* On the device, only the key is waited for here; the previous
+     * owner's work is waited for by the stream. */
+    result = device ? xm_keyed_mutex_take(mutex, params->params.keyedMutex.key, semaphore->owner,
+                                          params->params.keyedMutex.timeoutMs, &semaphore->taken)
+                    : xm_keyed_mutex_acquire_handoff(mutex, params->params.keyedMutex.key, semaphore->owner,
+                                                     params->params.keyedMutex.timeoutMs, &semaphore->taken);
+    switch (result) {
+    case XM_KEYED_MUTEX_ACQUIRED:
+        if (device && !xm_keyed_mutex_work_is_done(mutex, &semaphore->taken)) {
+            error = xm_gpu_work_wait(semaphore->gpu_page, stream, &semaphore->taken);
+            if (error != cudaSuccess)
+                xm_keyed_mutex_untake(mutex, semaphore->owner);
+        }
+        return error;
+    case XM_KEYED_MUTEX_TIMED_OUT:
+        return xm_cuda_error(cudaErrorTimeout, "%s: extSemArray[%u]'s keyed mutex was not released with key %llu "
+                             "within %u ms", call, index, params->params.keyedMutex.key,
+                             params->params.keyedMutex.timeoutMs);
+    case XM_KEYED_MUTEX_WAS_ABANDONED:
+        return xm_cuda_error(cudaErrorExternalDevice, "%s: extSemArray[%u]'s keyed mutex was abandoned: its owner "
+                             "died holding it (or before the work it queued completed)", call, index);
+    case XM_KEYED_MUTEX_ALREADY_OWNED:
+    default:
+        return xm_cuda_error(cudaErrorIllegalState, "%s: extSemArray[%u] holds its keyed mutex already (signal it "
+                             "first)", call, index);
+    }
 }
 
 EXTMEM_API cudaError_t extmemWaitExternalSemaphoresAsync(const cudaExternalSemaphore_t *extSemArray,
@@ -336,41 +437,16 @@ EXTMEM_API cudaError_t extmemWaitExternalSemaphoresAsync(const cudaExternalSemap
             goto done;
     }
     for (; done_count < numExtSems; done_count++) {
-        struct CUexternalSemaphore_st *semaphore = list[done_count];
-        const cudaExternalSemaphoreWaitParams *params = &paramsArray[done_count];
-
-        if (semaphore->is_fence) {
-            xm_fence_wait(semaphore->fence, params->params.fence.value, NULL);
-            continue;
-        }
-        switch (xm_keyed_mutex_acquire(semaphore->resource->keyed_mutex, params->params.keyedMutex.key,
-                                       semaphore->owner, params->params.keyedMutex.timeoutMs)) {
-        case XM_KEYED_MUTEX_ACQUIRED:
-            continue;
-        case XM_KEYED_MUTEX_TIMED_OUT:
-            error = xm_cuda_error(cudaErrorTimeout, "%s: extSemArray[%u]'s keyed mutex was not released with key "
-                                  "%llu within %u ms", call, done_count, params->params.keyedMutex.key,
-                                  params->params.keyedMutex.timeoutMs);
+        error = wait_one(list[done_count], &paramsArray[done_count], stream, done_count);
+        if (error != cudaSuccess)
             break;
-        case XM_KEYED_MUTEX_WAS_ABANDONED:
-            error = xm_cuda_error(cudaErrorExternalDevice, "%s: extSemArray[%u]'s keyed mutex was abandoned: its "
-                                  "owner died holding it", call, done_count);
-            break;
-        case XM_KEYED_MUTEX_ALREADY_OWNED:
-        default:
-            error = xm_cuda_error(cudaErrorIllegalState, "%s: extSemArray[%u] holds its keyed mutex already "
-                                  "(signal it first)", call, done_count);
-            break;
-        }
-        break;
     }
-    /* A wait that failed part way gives back the keys it took, with the
-     * keys they were taken with: the mutexes are as they were. */
+    /* A wait that failed part way gives back the keyed mutexes it took, as
+     * they were (released with the same key, waiting for the same work). */
     if (error != cudaSuccess) {
         while (done_count--) {
             if (!list[done_count]->is_fence)
-                xm_keyed_mutex_release(list[done_count]->resource->keyed_mutex,
-                                       paramsArray[done_count].params.keyedMutex.key, list[done_count]->owner);
+                xm_keyed_mutex_untake(list[done_count]->resource->keyed_mutex, list[done_count]->owner);
         }
     }
 done:

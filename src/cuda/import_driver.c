@@ -47,12 +47,11 @@ bool xm_memory_is_device(const struct xm_memory *memory)
     return memory->ops == &xm_cuda_backend_ops;
 }
 
-/* The runtime's code for a driver failure, with the driver's name in the message. */
-static cudaError_t driver_fail(CUresult result, const char *file, int line, const char *what)
+cudaError_t xm_driver_fail(int result, const char *file, int line, const char *what)
 {
     cudaError_t code;
 
-    switch (result) {
+    switch ((CUresult)result) {
     case CUDA_ERROR_INVALID_VALUE: code = cudaErrorInvalidValue; break;
     case CUDA_ERROR_OUT_OF_MEMORY: code = cudaErrorMemoryAllocation; break;
     case CUDA_ERROR_NOT_SUPPORTED: code = cudaErrorNotSupported; break;
@@ -60,13 +59,13 @@ static cudaError_t driver_fail(CUresult result, const char *file, int line, cons
     case CUDA_ERROR_OPERATING_SYSTEM: code = cudaErrorOperatingSystem; break;
     default: code = cudaErrorUnknown; break;
     }
-    return xm_cuda_fail(code, file, line, "%s failed: %s", what, xm_cuda_result_name(result));
+    return xm_cuda_fail(code, file, line, "%s failed: %s", what, xm_cuda_result_name((CUresult)result));
 }
 #define DRIVER_CHECK(call)                                                       \
     do {                                                                         \
         CUresult check_result_ = (call);                                         \
         if (check_result_ != CUDA_SUCCESS) {                                     \
-            error = driver_fail(check_result_, __FILE__, __LINE__, #call);       \
+            error = xm_driver_fail(check_result_, __FILE__, __LINE__, #call);    \
             goto fail;                                                           \
         }                                                                        \
     } while (0)
@@ -410,7 +409,7 @@ cudaError_t xm_driver_copy(const char *call, const struct xm_copy_side *dst, con
         CUresult result = drv->cuMemcpy3D(&copy);
 
         if (result != CUDA_SUCCESS)
-            return driver_fail(result, __FILE__, __LINE__, call);
+            return xm_driver_fail(result, __FILE__, __LINE__, call);
     }
     return cudaSuccess;
 }
@@ -428,7 +427,7 @@ cudaError_t xm_driver_memset_2d(const char *call, uint8_t *ptr, uint64_t pitch, 
                          : drv->cuMemsetD2D8((CUdeviceptr)(uintptr_t)ptr, pitch, (unsigned char)value, width,
                                              height);
     if (result != CUDA_SUCCESS)
-        return driver_fail(result, __FILE__, __LINE__, call);
+        return xm_driver_fail(result, __FILE__, __LINE__, call);
     return cudaSuccess;
 }
 
@@ -442,6 +441,6 @@ cudaError_t xm_driver_synchronize(const char *call)
         return cudaSuccess;
     result = drv->cuCtxSynchronize();
     if (result != CUDA_SUCCESS)
-        return driver_fail(result, __FILE__, __LINE__, call);
+        return xm_driver_fail(result, __FILE__, __LINE__, call);
     return cudaSuccess;
 }

@@ -290,6 +290,18 @@ cudaError_t xm_stream_check(cudaStream_t stream, const char *call)
     return cudaSuccess;
 }
 
+bool xm_stream_is_host(cudaStream_t stream)
+{
+    bool live;
+
+    if (is_default_stream(stream))
+        return false;
+    pthread_mutex_lock(&streams_lock);
+    live = xm_hash_map_get(&streams, (uint64_t)(uintptr_t)stream) != NULL;
+    pthread_mutex_unlock(&streams_lock);
+    return live;
+}
+
 EXTMEM_API cudaError_t extmemStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
 {
     struct CUstream_st *stream;
