@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc/connection.h"
@@ -889,6 +890,240 @@ XM_TEST(test_keyed_mutex_works_across_processes)
     xm_ipc_teardown();
 }
 
+/* ---- fences across processes ------------------------------------------------ */
+
+#define FENCE_NAME L"Local\\extmem-test-fence"
+
+static double now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static ID3D11Fence *shared_fence(ID3D11Device1 *device, UINT64 initial)
+{
+    ID3D11Device5 *device5 = NULL;
+    ID3D11Fence *fence = NULL;
+
+    XM_ASSERT_HR(ID3D11Device1_QueryInterface(device, &IID_ID3D11Device5, (void **)&device5), S_OK);
+    XM_ASSERT_HR(ID3D11Device5_CreateFence(device5, initial, D3D11_FENCE_FLAG_SHARED, &IID_ID3D11Fence,
+                                           (void **)&fence), S_OK);
+    ID3D11Device5_Release(device5);
+    return fence;
+}
+
+static ID3D11Fence *open_fence(ID3D11Device1 *device, HANDLE handle)
+{
+    ID3D11Device5 *device5 = NULL;
+    ID3D11Fence *fence = NULL;
+
+    XM_ASSERT_HR(ID3D11Device1_QueryInterface(device, &IID_ID3D11Device5, (void **)&device5), S_OK);
+    XM_ASSERT_HR(ID3D11Device5_OpenSharedFence(device5, handle, &IID_ID3D11Fence, (void **)&fence), S_OK);
+    ID3D11Device5_Release(device5);
+    return fence;
+}
+
+static void signal_fence(ID3D11Device1 *device, ID3D11Fence *fence, UINT64 value)
+{
+    ID3D11DeviceContext *context = NULL;
+    ID3D11DeviceContext4 *context4 = NULL;
+
+    ID3D11Device1_GetImmediateContext(device, &context);
+    XM_ASSERT_HR(ID3D11DeviceContext_QueryInterface(context, &IID_ID3D11DeviceContext4, (void **)&context4), S_OK);
+    XM_ASSERT_HR(ID3D11DeviceContext4_Signal(context4, fence, value), S_OK);
+    ID3D11DeviceContext4_Release(context4);
+    ID3D11DeviceContext_Release(context);
+}
+
+/* Waits for `value` as D3D11 code does: an event, and a timeout. */
+static DWORD wait_fence(ID3D11Fence *fence, UINT64 value, DWORD timeout_ms)
+{
+    HANDLE event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    DWORD result;
+
+    XM_ASSERT_NOT_NULL(event);
+    XM_ASSERT_HR(ID3D11Fence_SetEventOnCompletion(fence, value, event), S_OK);
+    result = WaitForSingleObject(event, timeout_ms);
+    XM_ASSERT(CloseHandle(event));
+    return result;
+}
+
+static cudaError_t import_fence_by_name(cudaExternalSemaphore_t *out, LPCWSTR name)
+{
+    cudaExternalSemaphoreHandleDesc desc;
+
+    memset(&desc, 0, sizeof(desc));
+    desc.type = cudaExternalSemaphoreHandleTypeD3D11Fence;
+    desc.handle.win32.name = (const void *)name;
+    return cudaImportExternalSemaphore(out, &desc);
+}
+
+static cudaError_t cuda_fence(cudaExternalSemaphore_t semaphore, UINT64 value, bool signal)
+{
+    cudaExternalSemaphoreSignalParams signal_params;
+    cudaExternalSemaphoreWaitParams wait_params;
+
+    memset(&signal_params, 0, sizeof(signal_params));
+    memset(&wait_params, 0, sizeof(wait_params));
+    signal_params.params.fence.value = value;
+    wait_params.params.fence.value = value;
+    return signal ? cudaSignalExternalSemaphoresAsync(&semaphore, &signal_params, 1, 0)
+                  : cudaWaitExternalSemaphoresAsync(&semaphore, &wait_params, 1, 0);
+}
+
+/* Creates a shared fence named FENCE_NAME, tells the consumer, then waits
+ * for the consumer's 5 (an event) and answers 6 (the context's Signal). */
+static void fence_producer(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Fence *fence = shared_fence(device, 1);
+    HANDLE handle = NULL;
+
+    XM_ASSERT_HR(ID3D11Fence_CreateSharedHandle(fence, NULL, GENERIC_ALL, FENCE_NAME, &handle), S_OK);
+    xm_ipc_send(&s->to_consumer, 1);
+    XM_ASSERT_EQ(wait_fence(fence, 5, 10000), WAIT_OBJECT_0);
+    XM_ASSERT_EQ(ID3D11Fence_GetCompletedValue(fence), 5);
+    signal_fence(device, fence, 6);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_producer), 1); /* the consumer saw 6 */
+    XM_ASSERT(CloseHandle(handle));
+    ID3D11Fence_Release(fence);
+    ID3D11Device1_Release(device);
+}
+
+static void fence_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    cudaExternalSemaphore_t semaphore = NULL;
+
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 1);
+    XM_ASSERT_CUDA(import_fence_by_name(&semaphore, FENCE_NAME), cudaSuccess);
+    XM_ASSERT_CUDA(cuda_fence(semaphore, 1, false), cudaSuccess); /* the initial value is there */
+    XM_ASSERT_CUDA(cuda_fence(semaphore, 5, true), cudaSuccess);
+    XM_ASSERT_CUDA(cuda_fence(semaphore, 6, false), cudaSuccess); /* blocks until the producer's 6 */
+    xm_ipc_assert_broker_objects(1);
+    XM_ASSERT_CUDA(cudaDestroyExternalSemaphore(semaphore), cudaSuccess);
+    /* Names of fences and resources are one namespace, kinds are checked. */
+    XM_ASSERT_CUDA(xm_test_import(&(cudaExternalMemory_t){NULL}, cudaExternalMemoryHandleTypeD3D11Resource, NULL,
+                                  FENCE_NAME, 64),
+                   cudaErrorInvalidValue);
+    xm_ipc_send(&s->to_producer, 1);
+}
+
+XM_TEST(test_fence_crosses_processes_by_name)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 29, NULL);
+    a = xm_ipc_spawn(fence_producer, &s);
+    b = xm_ipc_spawn(fence_consumer, &s);
+    xm_ipc_wait_ok(b);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* Duplicates a fence's handle into the consumer (s->target), signals 3,
+ * and waits for the consumer's 4; with s->seed 1 it then waits to be
+ * killed instead of signalling 8. */
+static void fence_duplicating_producer(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Fence *fence = shared_fence(device, 0);
+    HANDLE handle = NULL, process, remote = NULL;
+
+    XM_ASSERT_HR(ID3D11Fence_CreateSharedHandle(fence, NULL, GENERIC_ALL, NULL, &handle), S_OK);
+    process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)s->target);
+    XM_ASSERT_NOT_NULL(process);
+    XM_ASSERT_MSG(DuplicateHandle(GetCurrentProcess(), handle, process, &remote, 0, FALSE, DUPLICATE_SAME_ACCESS),
+                  "DuplicateHandle: %u (%s)", (unsigned)GetLastError(), extmemGetLastErrorMessage());
+    XM_ASSERT(CloseHandle(process));
+    XM_ASSERT(CloseHandle(handle));
+    signal_fence(device, fence, 3);
+    xm_ipc_send(&s->to_consumer, (uint64_t)(uintptr_t)remote);
+    XM_ASSERT_EQ(wait_fence(fence, 4, 10000), WAIT_OBJECT_0);
+    if (s->seed == 1) {
+        xm_ipc_send(&s->to_consumer, 1);
+        pause(); /* killed here, never signalling 8 */
+    }
+    ID3D11Fence_Release(fence);
+    ID3D11Device1_Release(device);
+}
+
+static void fence_duplicate_consumer(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE handle = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Fence *fence = open_fence(device, handle);
+    double start;
+
+    XM_ASSERT_EQ(ID3D11Fence_GetCompletedValue(fence), 3);
+    signal_fence(device, fence, 4);
+    /* The target owns the value and must close it, once. */
+    XM_ASSERT(CloseHandle(handle));
+    XM_ASSERT(!CloseHandle(handle));
+    if (s->seed == 1) {
+        /* The signaller dies: a wait for what it never signals times out
+         * cleanly, and the fence still works for whoever is left. */
+        XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 1);
+        xm_ipc_send(&s->to_producer, 2); /* kill it now */
+        XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 3);
+        start = now_ms();
+        XM_ASSERT_EQ(wait_fence(fence, 8, 300), WAIT_TIMEOUT);
+        XM_ASSERT(now_ms() - start >= 299);
+        signal_fence(device, fence, 8);
+        XM_ASSERT_EQ(wait_fence(fence, 8, 0), WAIT_OBJECT_0);
+    }
+    ID3D11Fence_Release(fence);
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_fence_handle_duplicated_into_another_process)
+{
+    struct scenario s;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 0, NULL);
+    b = xm_ipc_spawn(fence_duplicate_consumer, &s);
+    s.target = b;
+    a = xm_ipc_spawn(fence_duplicating_producer, &s);
+    xm_ipc_wait_ok(a);
+    xm_ipc_wait_ok(b);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+XM_TEST(test_fence_wait_on_a_dead_signaller_times_out_and_leaks_nothing)
+{
+    struct scenario s;
+    int status = 0;
+    pid_t a, b;
+
+    xm_ipc_setup();
+    scenario_open(&s, 1, NULL);
+    b = xm_ipc_spawn(fence_duplicate_consumer, &s);
+    s.target = b;
+    a = xm_ipc_spawn(fence_duplicating_producer, &s);
+    XM_ASSERT_EQ(xm_ipc_receive(&s.to_producer), 2);
+    XM_ASSERT_EQ(kill(a, SIGKILL), 0);
+    XM_ASSERT_EQ(waitpid(a, &status, 0), a);
+    XM_ASSERT(WIFSIGNALED(status));
+    xm_ipc_send(&s.to_consumer, 3);
+    xm_ipc_wait_ok(b);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
 /* ---- the CLI ------------------------------------------------------------------ */
 
 /* Runs the extmem CLI; returns its exit status and its output in out. */
@@ -975,4 +1210,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_open_process_checks_its_arguments)
     XM_TEST_ENTRY(test_forked_child_shares_on_its_own_connection)
     XM_TEST_ENTRY(test_keyed_mutex_works_across_processes)
+    XM_TEST_ENTRY(test_fence_crosses_processes_by_name)
+    XM_TEST_ENTRY(test_fence_handle_duplicated_into_another_process)
+    XM_TEST_ENTRY(test_fence_wait_on_a_dead_signaller_times_out_and_leaks_nothing)
     XM_TEST_ENTRY(test_cli_lists_shared_objects))

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "ipc/share.h"
 
 static size_t live_fences; /* atomic */
 
@@ -18,6 +19,8 @@ static void fence_destroy(struct xm_object *object)
     struct xm_fence *fence = xm_fence_from_object(object);
     struct xm_fence_waiter *waiter;
 
+    /* This process's reference at the broker goes with the object. */
+    xm_share_forget(object);
     stop_watcher(fence);
     waiter = fence->waiters;
 

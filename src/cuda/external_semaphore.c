@@ -198,7 +198,7 @@ EXTMEM_API cudaError_t extmemImportExternalSemaphore(cudaExternalSemaphore_t *ex
     if (object->kind == XM_OBJECT_RESOURCE && !xm_resource_from_object(object)->keyed_mutex) {
         if (xm_resource_from_object(object)->desc.misc_flags & D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX)
             error = xm_cuda_error(cudaErrorNotSupported, "cudaImportExternalSemaphore: the resource came from "
-                                  "another process, and extmem does not share keyed mutexes across processes yet");
+                                  "another process without its keyed mutex's page");
         else
             error = xm_cuda_error(cudaErrorInvalidValue, "cudaImportExternalSemaphore: the resource was created "
                                   "without D3D11_RESOURCE_MISC_SHARED_KEYEDMUTEX: it has no keyed mutex");

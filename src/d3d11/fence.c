@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/handle_table.h"
 #include "d3d11/d3d11_private.h"
+#include "ipc/share.h"
 
 struct d3d11_fence {
     ID3D11Fence ID3D11Fence_iface;
@@ -79,6 +80,7 @@ static HRESULT STDMETHODCALLTYPE d3d11_fence_CreateSharedHandle(ID3D11Fence *ifa
                                                                 DWORD dwAccess, LPCWSTR lpName, HANDLE *pHandle)
 {
     struct xm_fence *fence = impl_from_ID3D11Fence(iface)->fence;
+    HRESULT hr;
 
     /* Security descriptors have no meaning here: peers are checked by uid. */
     (void)pAttributes;
@@ -94,7 +96,14 @@ static HRESULT STDMETHODCALLTYPE d3d11_fence_CreateSharedHandle(ID3D11Fence *ifa
                         "fence handle takes", (unsigned)dwAccess);
     if (!xm_name_is_valid(lpName))
         return E_INVALIDARG;
-    return xm_handle_create(&fence->base, XM_ACCESS_ALL, lpName, pHandle);
+    hr = xm_handle_create(&fence->base, XM_ACCESS_ALL, lpName, pHandle);
+    /* A name is per user: claim it at the broker too (an unnamed handle
+     * crosses processes only by DuplicateHandle). */
+    if (SUCCEEDED(hr) && lpName && FAILED(hr = xm_share_export_name(&fence->base, lpName, XM_ACCESS_ALL))) {
+        xm_handle_close(*pHandle);
+        *pHandle = NULL;
+    }
+    return hr;
 }
 
 static UINT64 STDMETHODCALLTYPE d3d11_fence_GetCompletedValue(ID3D11Fence *iface)

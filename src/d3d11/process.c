@@ -103,7 +103,10 @@ DWORD d3d11_duplicate_into_process(HANDLE source, pid_t pid, uint32_t access, bo
         return xm_handle_duplicate(source, access, same_access, close_source, out);
     lookup = xm_handle_open(source, XM_OBJECT_RESOURCE, &object, &source_access);
     if (lookup == XM_LOOKUP_WRONG_KIND)
-        return xm_error(ERROR_NOT_SUPPORTED, "DuplicateHandle: only resource handles can go to another process");
+        lookup = xm_handle_open(source, XM_OBJECT_FENCE, &object, &source_access);
+    if (lookup == XM_LOOKUP_WRONG_KIND)
+        return xm_error(ERROR_NOT_SUPPORTED, "DuplicateHandle: only resource and fence handles can go to another "
+                        "process");
     if (lookup != XM_LOOKUP_OK)
         return xm_error(ERROR_INVALID_HANDLE, "DuplicateHandle: %p is not an open NT handle of this process", source);
     if (same_access)

@@ -340,7 +340,7 @@ static HRESULT STDMETHODCALLTYPE dxgi_resource_CreateSharedHandle(IDXGIResource1
     hr = xm_handle_create(&resource->base, access, lpName, pHandle);
     /* A name is per user, not per process: claim it at the broker too.
      * An unnamed NT handle stays in this process (DuplicateHandle moves it). */
-    if (SUCCEEDED(hr) && lpName && FAILED(hr = xm_share_export_name(resource, lpName, access))) {
+    if (SUCCEEDED(hr) && lpName && FAILED(hr = xm_share_export_name(&resource->base, lpName, access))) {
         xm_handle_close(*pHandle);
         *pHandle = NULL;
     }

@@ -23,6 +23,7 @@
 #include <extmem/dxgi.h>
 
 #include "core/error.h"
+#include "core/fence.h"
 #include "core/handle_table.h"
 #include "core/hash_map.h"
 #include "core/resource.h"
@@ -91,11 +92,20 @@ bool xm_share_name_to_utf8(const WCHAR *name, char *out, size_t size)
     return n > 0;
 }
 
-static void desc_to_wire(const struct xm_resource *resource, struct xm_wire_desc *w)
+/* What REGISTER says of an object: a resource's description, or, for a
+ * fence, only the size of its page. */
+static void desc_to_wire(const struct xm_object *object, struct xm_wire_desc *w)
 {
-    const struct xm_resource_desc *d = &resource->desc;
+    const struct xm_resource *resource;
+    const struct xm_resource_desc *d;
 
     memset(w, 0, sizeof(*w));
+    if (object->kind == XM_OBJECT_FENCE) {
+        w->alloc_size = xm_fence_from_object((struct xm_object *)object)->page.size;
+        return;
+    }
+    resource = xm_resource_from_object((struct xm_object *)object);
+    d = &resource->desc;
     w->dimension = (uint32_t)d->dimension;
     w->format = (uint32_t)d->format;
     w->width = d->width;
@@ -162,39 +172,61 @@ static void drop_reference_locked(uint64_t id)
     xm_broker_call_locked(XM_OP_UNREF, &body, sizeof(body), NULL, 0, -1, &reply, NULL);
 }
 
-/* Registers a resource with the broker on the current connection (once). */
-static int register_locked(struct xm_resource *resource)
+/* The fds an object travels as: a resource's memory and, for a keyed
+ * mutex, its page; a fence's page. Returns how many, or 0 when the object
+ * cannot leave this process. */
+static int object_fds(struct xm_object *object, int fds[2])
+{
+    struct xm_resource *resource;
+
+    if (object->kind == XM_OBJECT_FENCE) {
+        fds[0] = xm_fence_from_object(object)->page.fd;
+        fds[1] = -1;
+        return 1;
+    }
+    resource = xm_resource_from_object(object);
+    fds[0] = resource->memory->fd;
+    fds[1] = resource->keyed_mutex ? resource->keyed_mutex->page.fd : -1;
+    /* A keyed mutex's whole state is its page: it travels as a second fd. */
+    return fds[0] < 0 ? 0 : resource->keyed_mutex ? 2 : 1;
+}
+
+/* Registers a resource or fence with the broker on the current connection (once). */
+static int register_locked(struct xm_object *object)
 {
     struct xm_wire_register body = {0};
     struct xm_message reply;
-    int result;
+    int fds[2], result;
 
-    if (is_current(&resource->base))
+    if (is_current(object))
         return XM_BROKER_OK;
-    if (resource->memory->fd < 0)
+    body.fd_count = (uint32_t)object_fds(object, fds);
+    if (!body.fd_count)
         return xm_error(XM_WIRE_ERR_BAD_FD, "the resource's memory cannot leave this process");
-    body.kind = (uint32_t)resource->base.kind;
-    body.want_kmt = resource->base.kmt != 0;
-    body.kmt = resource->base.kmt;
-    /* A keyed mutex's whole state is its page: it travels as a second fd. */
-    body.fd_count = resource->keyed_mutex ? 2 : 1;
-    desc_to_wire(resource, &body.desc);
-    result = xm_broker_call_fds_locked(XM_OP_REGISTER, &body, sizeof(body),
-                                       (const int[]){resource->memory->fd,
-                                                     resource->keyed_mutex ? resource->keyed_mutex->page.fd : -1},
-                                       2, &reply, NULL);
+    body.kind = (uint32_t)object->kind;
+    body.want_kmt = object->kmt != 0;
+    body.kmt = object->kmt;
+    desc_to_wire(object, &body.desc);
+    result = xm_broker_call_fds_locked(XM_OP_REGISTER, &body, sizeof(body), fds, 2, &reply, NULL);
     if (result != XM_BROKER_OK)
         return result == XM_BROKER_UNREACHABLE ? result
-                                               : xm_error(result, "the extmem broker refused the resource: %s",
+                                               : xm_error(result, "the extmem broker refused the object: %s",
                                                           xm_wire_error_name((uint32_t)result));
     /* The proposed value was another process's: take the broker's. */
-    if (reply.u.registered.kmt != resource->base.kmt && !xm_kmt_rekey(&resource->base, reply.u.registered.kmt)) {
+    if (reply.u.registered.kmt != object->kmt && !xm_kmt_rekey(object, reply.u.registered.kmt)) {
         drop_reference_locked(reply.u.registered.id);
         return xm_error(XM_WIRE_ERR_NAME_EXISTS, "the KMT value the broker gave is taken in this process");
     }
-    resource->base.broker_id = reply.u.registered.id;
-    resource->base.broker_generation = xm_broker_generation();
-    remember(&resource->base);
+    object->broker_id = reply.u.registered.id;
+    object->broker_generation = xm_broker_generation();
+    if (!remember(object)) {
+        /* Without its entry the object could not be registered again after
+         * a broker restart, nor found again by a second open: give up the
+         * registration while it is still whole. */
+        drop_reference_locked(object->broker_id);
+        object->broker_id = 0;
+        return xm_error(XM_WIRE_ERR_NO_MEMORY, "out of memory for the table of shared objects");
+    }
     return XM_BROKER_OK;
 }
 
@@ -212,12 +244,12 @@ void xm_share_export_kmt(struct xm_resource *resource)
         return;
     lock();
     for (int attempt = 0; attempt < 2; attempt++)
-        if (xm_broker_connect_locked(true) != 0 || register_locked(resource) != XM_BROKER_UNREACHABLE)
+        if (xm_broker_connect_locked(true) != 0 || register_locked(&resource->base) != XM_BROKER_UNREACHABLE)
             break;
     xm_broker_unlock();
 }
 
-HRESULT xm_share_export_name(struct xm_resource *resource, const WCHAR *name, uint32_t access)
+HRESULT xm_share_export_name(struct xm_object *object, const WCHAR *name, uint32_t access)
 {
     char utf8[XM_WIRE_MAX_NAME + 1];
     struct known_entry *entry;
@@ -230,9 +262,9 @@ HRESULT xm_share_export_name(struct xm_resource *resource, const WCHAR *name, ui
         return xm_error(E_INVALIDARG, "the name cannot be written in UTF-8");
     lock();
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (xm_broker_connect_locked(true) != 0 || register_locked(resource) != XM_BROKER_OK)
+        if (xm_broker_connect_locked(true) != 0 || register_locked(object) != XM_BROKER_OK)
             goto done; /* the name stays in this process */
-        result = name_locked(&resource->base, utf8, access);
+        result = name_locked(object, utf8, access);
         if (result != XM_BROKER_UNREACHABLE)
             break;
     }
@@ -240,7 +272,7 @@ HRESULT xm_share_export_name(struct xm_resource *resource, const WCHAR *name, ui
         hr = xm_error(DXGI_ERROR_NAME_ALREADY_EXISTS, "the name \"%ls\" is in use by another process", name);
         goto done;
     }
-    entry = result == XM_BROKER_OK ? xm_hash_map_get(&known, resource->base.broker_id) : NULL;
+    entry = result == XM_BROKER_OK ? xm_hash_map_get(&known, object->broker_id) : NULL;
     if (entry && !entry->name) {
         entry->name = strdup(utf8);
         entry->name_access = access;
@@ -290,19 +322,46 @@ void xm_share_forget(struct xm_object *object)
     xm_broker_unlock();
 }
 
+/* A local object over what an OBJECT reply sent: a resource over its
+ * memory (and keyed-mutex page), or a fence over its page. Takes
+ * ownership of fd on success only; sync_fd stays the caller's. */
+static enum xm_lookup build_local(const struct xm_wire_object *wire, int fd, int sync_fd, struct xm_object **out)
+{
+    const struct xm_backend_ops *backend;
+    struct xm_resource_desc desc;
+    struct xm_resource *resource;
+    struct xm_fence *fence;
+
+    if (wire->kind == XM_OBJECT_FENCE) {
+        if (FAILED(xm_fence_create_from_fd(fd, true, &fence)))
+            return XM_LOOKUP_NOT_FOUND;
+        *out = &fence->base;
+        return XM_LOOKUP_OK;
+    }
+    if (wire->kind != XM_OBJECT_RESOURCE)
+        return xm_error(XM_LOOKUP_WRONG_KIND, "the shared object is neither a resource nor a fence");
+    backend = xm_backend_find(wire->desc.backend);
+    if (!backend) {
+        xm_set_error_message(__FILE__, __LINE__, "the resource was shared by the \"%s\" backend, which this "
+                             "build lacks", wire->desc.backend);
+        return XM_LOOKUP_NOT_FOUND;
+    }
+    desc_from_wire(&wire->desc, &desc);
+    if (FAILED(xm_resource_import(&desc, backend, fd, sync_fd, wire->desc.alloc_size, &resource)))
+        return XM_LOOKUP_NOT_FOUND;
+    *out = &resource->base;
+    return XM_LOOKUP_OK;
+}
+
 /* Turns an OBJECT reply (and the reference it gave) into a local object. */
 static enum xm_lookup adopt_locked(const struct xm_wire_object *wire, int fd, struct xm_object **out)
 {
     struct known_entry *entry = xm_hash_map_get(&known, wire->id);
-    const struct xm_backend_ops *backend;
-    struct xm_resource_desc desc;
-    struct xm_resource *resource;
     int sync_fd = wire->fd_count == 2 ? xm_broker_take_fd_locked() : -1;
+    struct xm_object *object = NULL;
+    enum xm_lookup lookup;
 
     if (entry && xm_object_try_ref(entry->object)) {
-        close(fd);
-        if (sync_fd >= 0)
-            close(sync_fd);
         /* One broker reference per object and process: this one is extra,
          * unless the object's own belongs to an older connection. */
         if (is_current(entry->object))
@@ -310,35 +369,30 @@ static enum xm_lookup adopt_locked(const struct xm_wire_object *wire, int fd, st
         else
             entry->object->broker_generation = xm_broker_generation();
         *out = entry->object;
-        return XM_LOOKUP_OK;
+        lookup = XM_LOOKUP_OK;
+        goto done;
     }
-    if (wire->kind != XM_OBJECT_RESOURCE) {
-        close(fd);
-        if (sync_fd >= 0)
-            close(sync_fd);
+    lookup = build_local(wire, fd, sync_fd, &object);
+    if (lookup != XM_LOOKUP_OK) {
         drop_reference_locked(wire->id);
-        return xm_error(XM_LOOKUP_WRONG_KIND, "the shared object is not a resource");
+        goto done;
     }
-    backend = xm_backend_find(wire->desc.backend);
-    desc_from_wire(&wire->desc, &desc);
-    if (!backend || FAILED(xm_resource_import(&desc, backend, fd, sync_fd, wire->desc.alloc_size, &resource))) {
-        if (!backend)
-            xm_set_error_message(__FILE__, __LINE__, "the resource was shared by the \"%s\" backend, which this build lacks", wire->desc.backend);
-        close(fd);
-        if (sync_fd >= 0)
-            close(sync_fd);
-        drop_reference_locked(wire->id);
-        return XM_LOOKUP_NOT_FOUND;
-    }
-    if (sync_fd >= 0)
-        close(sync_fd); /* the keyed mutex mapped its own */
-    resource->base.broker_id = wire->id;
-    resource->base.broker_generation = xm_broker_generation();
+    fd = -1; /* the object's now */
+    object->broker_id = wire->id;
+    object->broker_generation = xm_broker_generation();
     if (wire->kmt)
-        xm_kmt_register_value(&resource->base, wire->kmt);
-    remember(&resource->base);
-    *out = &resource->base;
-    return XM_LOOKUP_OK;
+        xm_kmt_register_value(object, wire->kmt);
+    /* Without an entry a second open would make a second local object,
+     * which the rules above allow (each holds its own broker reference
+     * until it dies); only a broker restart could not find it again. */
+    remember(object);
+    *out = object;
+done:
+    if (fd >= 0)
+        close(fd);
+    if (sync_fd >= 0)
+        close(sync_fd); /* a keyed mutex maps its own */
+    return lookup;
 }
 
 /* Sends an open-style request and adopts what comes back. */
@@ -416,15 +470,15 @@ DWORD xm_share_duplicate(struct xm_object *target, uint32_t access, pid_t pid, H
 
     if (!xm_broker_enabled())
         return xm_error(ERROR_NOT_SUPPORTED, "EXTMEM_BROKER=off: handles cannot go to another process");
-    if (target->kind != XM_OBJECT_RESOURCE)
-        return xm_error(ERROR_NOT_SUPPORTED, "only resource handles can go to another process");
+    if (target->kind != XM_OBJECT_RESOURCE && target->kind != XM_OBJECT_FENCE)
+        return xm_error(ERROR_NOT_SUPPORTED, "only resource and fence handles can go to another process");
     lock();
     for (int attempt = 0; attempt < 2; attempt++) {
         if (xm_broker_connect_locked(true) != 0) {
             error = ERROR_NOT_SUPPORTED;
             goto done;
         }
-        result = register_locked(xm_resource_from_object(target));
+        result = register_locked(target);
         if (result == XM_BROKER_OK) {
             body.id = target->broker_id;
             body.target_pid = (uint32_t)pid;
@@ -467,7 +521,7 @@ static void reregister_all(void)
             struct xm_object *object = entry->object;
 
             live[live_count++] = object;
-            if (register_locked(xm_resource_from_object(object)) == XM_BROKER_OK && entry->name)
+            if (register_locked(object) == XM_BROKER_OK && entry->name)
                 name_locked(object, entry->name, entry->name_access);
             if (entry->name && is_current(object)) {
                 struct known_entry *now = xm_hash_map_get(&known, object->broker_id);

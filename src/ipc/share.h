@@ -32,10 +32,11 @@ enum xm_lookup;
  * stays process-local and this still succeeds. */
 void xm_share_export_kmt(struct xm_resource *resource);
 
-/* CreateSharedHandle with a name: claims the name for all processes.
- * S_OK (also when no broker can be reached: the name is then local),
- * DXGI_ERROR_NAME_ALREADY_EXISTS when another process's object has it. */
-HRESULT xm_share_export_name(struct xm_resource *resource, const WCHAR *name, uint32_t access);
+/* CreateSharedHandle with a name (of a resource or a fence): claims the
+ * name for all processes. S_OK (also when no broker can be reached: the
+ * name is then local), DXGI_ERROR_NAME_ALREADY_EXISTS when another
+ * process's object has it. */
+HRESULT xm_share_export_name(struct xm_object *object, const WCHAR *name, uint32_t access);
 
 /* The naming process's last handle to a named NT object closed. */
 void xm_share_unname(struct xm_object *object);

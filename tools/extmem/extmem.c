@@ -126,12 +126,17 @@ static void print_row(const struct xm_message *m)
     const struct xm_wire_list_entry *e = &m->u.list_entry;
     char kmt[16] = "-", shape[64];
 
+    bool fence = e->kind == XM_WIRE_KIND_FENCE;
+
     if (e->kmt)
         snprintf(kmt, sizeof(kmt), "0x%08x", e->kmt);
-    print_shape(&e->desc, shape, sizeof(shape));
-    printf("%016llx %-8s %-10s %-20s %10llu %-22s %-24s", (unsigned long long)e->id,
-           e->kind == XM_WIRE_KIND_RESOURCE ? "resource" : "fence", kmt, m->name ? m->name : "-",
-           (unsigned long long)e->desc.alloc_size, e->desc.dimension == D3D11_RESOURCE_DIMENSION_BUFFER ? "-" : xm_format_name(e->desc.format),
+    if (fence) /* a fence is its page: a value, no shape */
+        snprintf(shape, sizeof(shape), "-");
+    else
+        print_shape(&e->desc, shape, sizeof(shape));
+    printf("%016llx %-8s %-10s %-20s %10llu %-22s %-24s", (unsigned long long)e->id, fence ? "fence" : "resource",
+           kmt, m->name ? m->name : "-", (unsigned long long)e->desc.alloc_size,
+           fence || e->desc.dimension == D3D11_RESOURCE_DIMENSION_BUFFER ? "-" : xm_format_name(e->desc.format),
            shape);
     print_refs(e);
 }
