@@ -890,6 +890,121 @@ XM_TEST(test_keyed_mutex_works_across_processes)
     xm_ipc_teardown();
 }
 
+/* ---- a name lives while a handle to its NT object is open, in any process --- */
+
+#define HELD_NAME L"Local\\xm-ipc-held-name"
+
+/* Opens HELD_NAME (s->seed: 1 expects it to open and hold the pattern of
+ * seed 31, 0 expects it gone) and tries to take the name for another
+ * resource (which must fail while the name lives). */
+static void name_checker(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = NULL, *other;
+    IDXGIResource1 *dxgi = NULL;
+    HANDLE handle = NULL;
+    HRESULT hr;
+
+    hr = ID3D11Device1_OpenSharedResourceByName(device, HELD_NAME, RW, &IID_ID3D11Buffer, (void **)&buffer);
+    if (s->seed) {
+        XM_ASSERT_HR(hr, S_OK);
+        assert_buffer_reads(device, buffer, 31);
+        ID3D11Buffer_Release(buffer);
+    } else {
+        XM_ASSERT_HR(hr, E_INVALIDARG);
+    }
+    other = xm_test_buffer(device, 256, SHARED_NT, NULL);
+    XM_ASSERT_HR(ID3D11Buffer_QueryInterface(other, &IID_IDXGIResource1, (void **)&dxgi), S_OK);
+    XM_ASSERT_HR(IDXGIResource1_CreateSharedHandle(dxgi, NULL, RW, HELD_NAME, &handle),
+                 s->seed ? DXGI_ERROR_NAME_ALREADY_EXISTS : S_OK);
+    if (handle)
+        XM_ASSERT(CloseHandle(handle));
+    IDXGIResource1_Release(dxgi);
+    ID3D11Buffer_Release(other);
+    ID3D11Device1_Release(device);
+}
+
+static void check_name(bool lives)
+{
+    struct scenario checker;
+
+    scenario_open(&checker, lives, NULL);
+    xm_ipc_wait_ok(xm_ipc_spawn(name_checker, &checker));
+    scenario_close(&checker);
+}
+
+/* Names a buffer, duplicates the named handle into s->target, closes its
+ * own and exits. */
+static void naming_duplicator(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Device1 *device = xm_test_device(NULL);
+    uint32_t data[WORDS];
+    ID3D11Buffer *buffer;
+    HANDLE handle, process, remote = NULL;
+
+    xm_ipc_pattern(data, WORDS, 31);
+    buffer = xm_test_buffer(device, sizeof(data), SHARED_NT, data);
+    handle = xm_test_nt_handle(buffer, RW, HELD_NAME);
+    process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)s->target);
+    XM_ASSERT_NOT_NULL(process);
+    XM_ASSERT(DuplicateHandle(GetCurrentProcess(), handle, process, &remote, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    XM_ASSERT(CloseHandle(process));
+    XM_ASSERT(CloseHandle(handle));
+    ID3D11Buffer_Release(buffer);
+    ID3D11Device1_Release(device);
+    xm_ipc_send(&s->to_consumer, (uint64_t)(uintptr_t)remote);
+}
+
+/* Holds the duplicated handle: claims it on 2, closes it on 3. */
+static void name_holder(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE handle = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    ID3D11Device1 *device = xm_test_device(NULL);
+    ID3D11Buffer *buffer = NULL;
+
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 2);
+    XM_ASSERT_HR(ID3D11Device1_OpenSharedResource1(device, handle, &IID_ID3D11Buffer, (void **)&buffer), S_OK);
+    ID3D11Buffer_Release(buffer);
+    xm_ipc_send(&s->to_producer, 2);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 3);
+    XM_ASSERT(CloseHandle(handle));
+    ID3D11Device1_Release(device);
+    xm_ipc_send(&s->to_producer, 3);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_consumer), 4);
+}
+
+XM_TEST(test_name_lives_while_a_duplicated_handle_is_open_in_another_process)
+{
+    struct scenario s;
+    pid_t namer, holder_pid;
+
+    xm_ipc_setup();
+    scenario_open(&s, 31, HELD_NAME);
+    holder_pid = xm_ipc_spawn(name_holder, &s);
+    s.target = holder_pid;
+    namer = xm_ipc_spawn(naming_duplicator, &s);
+    xm_ipc_wait_ok(namer);
+    /* The namer is gone: the grant waiting in the broker keeps the name. */
+    xm_ipc_assert_broker_objects(1);
+    check_name(true);
+    /* Claimed: the holder's handle keeps it. */
+    xm_ipc_send(&s.to_consumer, 2);
+    XM_ASSERT_EQ(xm_ipc_receive(&s.to_producer), 2);
+    check_name(true);
+    /* The last handle, in whichever process, takes the name with it. */
+    xm_ipc_send(&s.to_consumer, 3);
+    XM_ASSERT_EQ(xm_ipc_receive(&s.to_producer), 3);
+    check_name(false);
+    xm_ipc_send(&s.to_consumer, 4);
+    xm_ipc_wait_ok(holder_pid);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
 /* ---- fences across processes ------------------------------------------------ */
 
 #define FENCE_NAME L"Local\\extmem-test-fence"
@@ -1210,6 +1325,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_open_process_checks_its_arguments)
     XM_TEST_ENTRY(test_forked_child_shares_on_its_own_connection)
     XM_TEST_ENTRY(test_keyed_mutex_works_across_processes)
+    XM_TEST_ENTRY(test_name_lives_while_a_duplicated_handle_is_open_in_another_process)
     XM_TEST_ENTRY(test_fence_crosses_processes_by_name)
     XM_TEST_ENTRY(test_fence_handle_duplicated_into_another_process)
     XM_TEST_ENTRY(test_fence_wait_on_a_dead_signaller_times_out_and_leaks_nothing)

@@ -18,6 +18,7 @@ struct nt_object {
     struct xm_object *target; /* one reference */
     uint32_t access;
     WCHAR *name;             /* NULL when unnamed */
+    bool name_held;          /* installed from a named grant: holds its name at the broker */
     uint64_t name_hash;
     struct nt_object *next_with_hash;
 };
@@ -352,8 +353,9 @@ static void free_nt_object(struct nt_object *object)
 {
     if (!object)
         return;
-    /* The name dies with the naming process's last handle. */
-    if (object->name)
+    /* The name lives while a handle to its NT object is open in any
+     * process: this process's hold on it goes with its last one here. */
+    if (object->name || object->name_held)
         xm_share_unname(object->target);
     xm_object_unref(object->target);
     free(object->name);
@@ -378,7 +380,7 @@ bool xm_handle_close(HANDLE handle)
     return entry != NULL;
 }
 
-HRESULT xm_handle_install(struct xm_object *target, uint32_t access, HANDLE value)
+HRESULT xm_handle_install(struct xm_object *target, uint32_t access, bool name_held, HANDLE value)
 {
     struct nt_object *object = calloc(1, sizeof(*object));
     struct handle_entry *entry = malloc(sizeof(*entry));
@@ -390,6 +392,7 @@ HRESULT xm_handle_install(struct xm_object *target, uint32_t access, HANDLE valu
     }
     object->target = target;
     object->access = access;
+    object->name_held = name_held;
     entry->object = object;
     entry->access = access;
     pthread_mutex_lock(&table_lock);
@@ -442,6 +445,18 @@ unlock:
     pthread_mutex_unlock(&table_lock);
     free_nt_object(dead);
     return error;
+}
+
+bool xm_handle_is_named(HANDLE handle)
+{
+    struct handle_entry *entry;
+    bool named;
+
+    pthread_mutex_lock(&table_lock);
+    entry = xm_hash_map_get(&handles, (uint64_t)(uintptr_t)handle);
+    named = entry && (entry->object->name || entry->object->name_held);
+    pthread_mutex_unlock(&table_lock);
+    return named;
 }
 
 void xm_handle_stats(struct xm_handle_stats *stats)

@@ -117,8 +117,14 @@ bool xm_kmt_register_value(struct xm_object *object, uint32_t value);
 bool xm_kmt_rekey(struct xm_object *object, uint32_t value);
 
 /* Installs a handle of the given value (from the broker) naming a new NT
- * object on target, taking a reference on it. E_INVALIDARG when the value
- * is already open here, E_OUTOFMEMORY. */
-HRESULT xm_handle_install(struct xm_object *target, uint32_t access, HANDLE value);
+ * object on target, taking a reference on it; name_held: the handle is one
+ * of a named NT object, whose name this process holds at the broker until
+ * the NT object's last handle here closes. E_INVALIDARG when the value is
+ * already open here, E_OUTOFMEMORY. */
+HRESULT xm_handle_install(struct xm_object *target, uint32_t access, bool name_held, HANDLE value);
+
+/* Whether an open handle names a named NT object (one made with a name,
+ * or installed from another process's named one). */
+bool xm_handle_is_named(HANDLE handle);
 
 #endif

@@ -116,7 +116,7 @@ DWORD d3d11_duplicate_into_process(HANDLE source, pid_t pid, uint32_t access, bo
         return xm_error(ERROR_ACCESS_DENIED, "DuplicateHandle: the duplicate asks for more access than handle %p has",
                         source);
     }
-    error = xm_share_duplicate(object, access, pid, out);
+    error = xm_share_duplicate(object, access, xm_handle_is_named(source), pid, out);
     xm_object_unref(object);
     if (error == ERROR_SUCCESS && close_source)
         xm_handle_close(source);

@@ -75,9 +75,11 @@ static int fields_are_valid(const struct xm_message *m)
         return m->u.name.access && !(m->u.name.access & ~XM_WIRE_ACCESS_ALL) && m->u.name.id;
     case XM_OP_DUPLICATE:
         return m->u.duplicate.access && !(m->u.duplicate.access & ~XM_WIRE_ACCESS_ALL) && m->u.duplicate.id &&
-               m->u.duplicate.target_pid;
+               m->u.duplicate.target_pid && !(m->u.duplicate.flags & ~XM_WIRE_DUPLICATE_NAMED) &&
+               !m->u.duplicate.reserved;
     case XM_OP_OBJECT:
-        return (m->u.object.fd_count == 1 || m->u.object.fd_count == 2) && backend_is_terminated(&m->u.object.desc);
+        return (m->u.object.fd_count == 1 || m->u.object.fd_count == 2) && backend_is_terminated(&m->u.object.desc) &&
+               !(m->u.object.flags & ~XM_WIRE_OBJECT_HOLDS_NAME) && !m->u.object.reserved;
     case XM_OP_LIST_ENTRY:
         return backend_is_terminated(&m->u.list_entry.desc) &&
                m->u.list_entry.ref_count <= XM_WIRE_LIST_MAX_REFS;

@@ -22,7 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XM_PROTOCOL_VERSION 2u /* 2: a keyed mutex's page travels with its resource */
+/* 2: a keyed mutex's page travels with its resource; 3: fences travel, and
+ * a duplicated handle holds its object's name (DUPLICATE and OBJECT flags) */
+#define XM_PROTOCOL_VERSION 3u
 
 /* The largest body any message may have. A name holds at most MAX_PATH
  * (260) characters, each at most 4 bytes of UTF-8. */
@@ -127,8 +129,13 @@ struct xm_wire_registered {
     uint32_t reserved;
 };
 
-/* NAME: gives object `id` a name (UTF-8, name_len bytes follow the struct).
- * Reply: OK or ERROR(NAME_EXISTS). Naming again with the same name is OK. */
+/* NAME: gives object `id` a name (UTF-8, name_len bytes follow the struct),
+ * and the client one hold on it. A name lives while its object does and
+ * someone holds it: the clients that named it or claimed a named grant
+ * (each until its UNNAME), and named grants not yet claimed (Windows: a
+ * name lives while any handle to its NT object is open, in any process).
+ * Reply: OK or ERROR(NAME_EXISTS). Naming again with the same name is OK
+ * (and another hold). */
 struct xm_wire_name {
     uint64_t id;
     uint32_t access;
@@ -136,7 +143,7 @@ struct xm_wire_name {
     /* char name[name_len]; */
 };
 
-/* UNNAME, REF, UNREF: reply OK or ERROR. */
+/* UNNAME (gives back one hold on the name), REF, UNREF: reply OK or ERROR. */
 struct xm_wire_id {
     uint64_t id;
 };
@@ -155,27 +162,38 @@ struct xm_wire_open_name {
     /* char name[name_len]; */
 };
 
-/* OBJECT: fds: the object's memory, then (fd_count 2) its keyed mutex's
- * page; new descriptors the client owns. The client now holds one more
- * reference on `id`. */
+/* OBJECT: fds: the object's memory (a fence: its page), then (fd_count
+ * 2) its keyed mutex's page; new descriptors the client owns. The client
+ * now holds one more reference on `id`, and with XM_WIRE_OBJECT_HOLDS_NAME
+ * (a CLAIM of a named grant) one hold on its name, which UNNAME gives back. */
 struct xm_wire_object {
     uint64_t id;
     uint32_t kind;
     uint32_t kmt;
     uint32_t access;    /* rights of the name or grant; ALL for a KMT value */
     uint32_t fd_count;  /* 1 or 2, as REGISTER's */
+    uint32_t flags;     /* XM_WIRE_OBJECT_* */
+    uint32_t reserved;  /* 0 */
     struct xm_wire_desc desc;
 };
+
+#define XM_WIRE_OBJECT_HOLDS_NAME 0x1u
 
 /* DUPLICATE: grants process target_pid (which must be connected, or
  * connect later) a handle to object `id` with `access`. The sender must
  * hold a reference on `id`. The grant holds a reference until claimed, or
- * until the target's process is gone. Reply: DUPLICATED. */
+ * until the target's process is gone; with XM_WIRE_DUPLICATE_NAMED (the
+ * handle is one of the named NT object) it holds the object's name too,
+ * and the claimer then does, as a holder of NAME does. Reply: DUPLICATED. */
 struct xm_wire_duplicate {
     uint64_t id;
     uint32_t target_pid;
     uint32_t access;
+    uint32_t flags;     /* XM_WIRE_DUPLICATE_* */
+    uint32_t reserved;  /* 0 */
 };
+
+#define XM_WIRE_DUPLICATE_NAMED 0x1u
 
 struct xm_wire_duplicated {
     uint32_t handle;    /* XM_REMOTE_HANDLE_BIT set */

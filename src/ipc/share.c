@@ -397,7 +397,7 @@ done:
 
 /* Sends an open-style request and adopts what comes back. */
 static enum xm_lookup open_remote(uint16_t opcode, const void *body, uint32_t size, const char *name,
-                                  uint32_t name_len, struct xm_object **out, uint32_t *access)
+                                  uint32_t name_len, struct xm_object **out, uint32_t *access, uint32_t *flags)
 {
     enum xm_lookup lookup = XM_LOOKUP_NOT_FOUND;
     struct xm_message reply;
@@ -423,6 +423,8 @@ static enum xm_lookup open_remote(uint16_t opcode, const void *body, uint32_t si
     lookup = adopt_locked(&reply.u.object, fd, out);
     if (lookup == XM_LOOKUP_OK && access)
         *access = reply.u.object.access & XM_ACCESS_ALL;
+    if (lookup == XM_LOOKUP_OK && flags)
+        *flags = reply.u.object.flags;
 done:
     xm_broker_unlock();
     return lookup;
@@ -432,7 +434,7 @@ enum xm_lookup xm_share_open_kmt(uint32_t value, enum xm_object_kind kind, struc
 {
     struct xm_wire_open_kmt body = {value, (uint32_t)kind};
 
-    return open_remote(XM_OP_OPEN_KMT, &body, sizeof(body), NULL, 0, out, NULL);
+    return open_remote(XM_OP_OPEN_KMT, &body, sizeof(body), NULL, 0, out, NULL, NULL);
 }
 
 enum xm_lookup xm_share_open_name(const WCHAR *name, enum xm_object_kind kind, struct xm_object **out,
@@ -444,24 +446,27 @@ enum xm_lookup xm_share_open_name(const WCHAR *name, enum xm_object_kind kind, s
     if (!xm_share_name_to_utf8(name, utf8, sizeof(utf8)))
         return XM_LOOKUP_NOT_FOUND;
     body.name_len = (uint32_t)strlen(utf8);
-    return open_remote(XM_OP_OPEN_NAME, &body, sizeof(body), utf8, body.name_len, out, access);
+    return open_remote(XM_OP_OPEN_NAME, &body, sizeof(body), utf8, body.name_len, out, access, NULL);
 }
 
 bool xm_share_claim_handle(HANDLE handle)
 {
     struct xm_wire_claim body = {(uint32_t)(uintptr_t)handle, 0};
     struct xm_object *object;
-    uint32_t access = 0;
+    uint32_t access = 0, flags = 0;
     HRESULT hr;
 
-    if (open_remote(XM_OP_CLAIM, &body, sizeof(body), NULL, 0, &object, &access) != XM_LOOKUP_OK)
+    if (open_remote(XM_OP_CLAIM, &body, sizeof(body), NULL, 0, &object, &access, &flags) != XM_LOOKUP_OK)
         return false;
-    hr = xm_handle_install(object, access, handle);
+    hr = xm_handle_install(object, access, flags & XM_WIRE_OBJECT_HOLDS_NAME, handle);
+    /* Installing failed: the name hold the claim gave goes back. */
+    if (FAILED(hr) && (flags & XM_WIRE_OBJECT_HOLDS_NAME))
+        xm_share_unname(object);
     xm_object_unref(object);
     return SUCCEEDED(hr);
 }
 
-DWORD xm_share_duplicate(struct xm_object *target, uint32_t access, pid_t pid, HANDLE *out)
+DWORD xm_share_duplicate(struct xm_object *target, uint32_t access, bool named, pid_t pid, HANDLE *out)
 {
     struct xm_wire_duplicate body = {0};
     struct xm_message reply;
@@ -483,6 +488,7 @@ DWORD xm_share_duplicate(struct xm_object *target, uint32_t access, pid_t pid, H
             body.id = target->broker_id;
             body.target_pid = (uint32_t)pid;
             body.access = access;
+            body.flags = named ? XM_WIRE_DUPLICATE_NAMED : 0;
             result = xm_broker_call_locked(XM_OP_DUPLICATE, &body, sizeof(body), NULL, 0, -1, &reply, NULL);
         }
         if (result != XM_BROKER_UNREACHABLE)

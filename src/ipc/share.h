@@ -38,7 +38,8 @@ void xm_share_export_kmt(struct xm_resource *resource);
  * process's object has it. */
 HRESULT xm_share_export_name(struct xm_object *object, const WCHAR *name, uint32_t access);
 
-/* The naming process's last handle to a named NT object closed. */
+/* This process's last handle to a named NT object closed: gives back its
+ * hold on the name (the name dies once no process holds it). */
 void xm_share_unname(struct xm_object *object);
 
 /* Lookups that missed in this process. On success *out holds a reference
@@ -53,10 +54,11 @@ enum xm_lookup xm_share_open_name(const WCHAR *name, enum xm_object_kind kind, s
 bool xm_share_claim_handle(HANDLE handle);
 
 /* DuplicateHandle into process `pid`: the broker gives that process a
- * handle value naming target with `access`. Returns ERROR_SUCCESS,
- * ERROR_INVALID_PARAMETER (no such process), ERROR_NOT_SUPPORTED (no
- * broker), ERROR_NOT_ENOUGH_MEMORY. */
-DWORD xm_share_duplicate(struct xm_object *target, uint32_t access, pid_t pid, HANDLE *out);
+ * handle value naming target with `access`; `named`: the source handle is
+ * one of the named NT object, so the new one holds the name too. Returns
+ * ERROR_SUCCESS, ERROR_INVALID_PARAMETER (no such process),
+ * ERROR_NOT_SUPPORTED (no broker), ERROR_NOT_ENOUGH_MEMORY. */
+DWORD xm_share_duplicate(struct xm_object *target, uint32_t access, bool named, pid_t pid, HANDLE *out);
 
 /* The object is being destroyed: drops this process's broker reference. */
 void xm_share_forget(struct xm_object *object);

@@ -42,10 +42,12 @@
 
 struct client;
 
-/* One process's references on one object. */
+/* One process's references on one object, and its holds on the object's
+ * name (NAME, or the CLAIM of a named grant; each given back by UNNAME). */
 struct holder {
     struct client *client;
     uint32_t count;
+    uint32_t name_holds;
     struct holder *next;
 };
 
@@ -62,6 +64,7 @@ struct object {
     uint32_t name_access;
     struct holder *holders;
     uint32_t grants;       /* unclaimed DuplicateHandle grants, each a reference */
+    uint32_t named_grants; /* ... of which hold the name too */
     struct object *next_with_name_hash;
 };
 
@@ -71,6 +74,7 @@ struct grant {
     pid_t target_pid;
     int pidfd;             /* readable once the target is gone */
     uint32_t access;
+    bool holds_name;       /* a handle of the named NT object: the name lives while it waits */
     struct object *object;
 };
 
@@ -218,11 +222,30 @@ static uint32_t total_refs(const struct object *o)
     return n;
 }
 
-/* Frees an object with no reference left: its KMT value and name go with it. */
-static void destroy_if_unreferenced(struct broker *b, struct object *o)
+/* Whether anyone holds the object's name. */
+static bool name_is_held(const struct object *o)
+{
+    if (o->named_grants)
+        return true;
+    for (const struct holder *h = o->holders; h; h = h->next)
+        if (h->name_holds)
+            return true;
+    return false;
+}
+
+/* A name nobody holds any more dies (its object may live on). */
+static void drop_name_if_unheld(struct broker *b, struct object *o)
+{
+    if (o->name && !name_is_held(o))
+        drop_name(b, o);
+}
+
+/* Frees an object with no reference left: its KMT value and name go with
+ * it. Returns whether it did. */
+static bool destroy_if_unreferenced(struct broker *b, struct object *o)
 {
     if (o->holders || o->grants)
-        return;
+        return false;
     log_msg(b, "object %016llx dies", (unsigned long long)o->id);
     xm_hash_map_remove(&b->objects, o->id);
     if (o->kmt)
@@ -233,6 +256,7 @@ static void destroy_if_unreferenced(struct broker *b, struct object *o)
         close(o->sync_fd);
     free(o);
     b->object_count--;
+    return true;
 }
 
 static struct holder *find_holder(struct object *o, const struct client *c)
@@ -277,7 +301,9 @@ static bool drop_refs(struct broker *b, struct object *o, struct client *c, uint
         }
         *link = h->next;
         free(h);
-        destroy_if_unreferenced(b, o);
+        /* A process's holds on the name go with its last reference. */
+        if (!destroy_if_unreferenced(b, o))
+            drop_name_if_unheld(b, o);
         return true;
     }
     return false;
@@ -289,10 +315,12 @@ static void drop_grant(struct broker *b, struct grant *g, bool keep_reference)
 
     xm_hash_map_remove(&b->grants, g->handle);
     close(g->pidfd);
+    if (g->holds_name)
+        o->named_grants--;
     free(g);
     o->grants--;
-    if (!keep_reference)
-        destroy_if_unreferenced(b, o);
+    if (!keep_reference && !destroy_if_unreferenced(b, o))
+        drop_name_if_unheld(b, o);
 }
 
 /* ---- replies -------------------------------------------------------------- */
@@ -315,7 +343,7 @@ static int reply_ok(struct client *c)
 }
 
 /* Sends OBJECT with a fresh dup of the object's fd. */
-static int reply_object(struct client *c, const struct object *o, uint32_t access)
+static int reply_object(struct client *c, const struct object *o, uint32_t access, uint32_t flags)
 {
     struct xm_wire_object body = {0};
 
@@ -323,6 +351,7 @@ static int reply_object(struct client *c, const struct object *o, uint32_t acces
     body.kind = o->kind;
     body.kmt = o->kmt;
     body.access = access;
+    body.flags = flags;
     body.desc = o->desc;
     body.fd_count = o->sync_fd >= 0 ? 2 : 1;
     /* sendmsg duplicates the fds into the peer; ours stay with the object. */
@@ -446,13 +475,16 @@ done:
 static int handle_name(struct broker *b, struct client *c, const struct xm_message *m)
 {
     struct object *o = xm_hash_map_get(&b->objects, m->u.name.id);
+    struct holder *h = o ? find_holder(o, c) : NULL;
     struct object *owner;
 
-    if (!o || !find_holder(o, c))
+    if (!h)
         return reply_error(c, XM_WIRE_ERR_NOT_REFERENCED);
     owner = find_name(b, m->name);
-    if (owner == o)
+    if (owner == o) {
+        h->name_holds++;
         return reply_ok(c);
+    }
     if (owner || o->name)
         return reply_error(c, XM_WIRE_ERR_NAME_EXISTS);
     o->name = strdup(m->name);
@@ -464,6 +496,7 @@ static int handle_name(struct broker *b, struct client *c, const struct xm_messa
         return reply_error(c, XM_WIRE_ERR_NO_MEMORY);
     }
     o->name_access = m->u.name.access;
+    h->name_holds++;
     log_msg(b, "pid %d names object %016llx \"%s\"", (int)c->pid, (unsigned long long)o->id, o->name);
     return reply_ok(c);
 }
@@ -471,10 +504,13 @@ static int handle_name(struct broker *b, struct client *c, const struct xm_messa
 static int handle_unname(struct broker *b, struct client *c, const struct xm_message *m)
 {
     struct object *o = xm_hash_map_get(&b->objects, m->u.id.id);
+    struct holder *h = o ? find_holder(o, c) : NULL;
 
-    if (!o || !find_holder(o, c))
+    if (!h)
         return reply_error(c, XM_WIRE_ERR_NOT_REFERENCED);
-    drop_name(b, o);
+    if (h->name_holds)
+        h->name_holds--;
+    drop_name_if_unheld(b, o);
     return reply_ok(c);
 }
 
@@ -485,7 +521,7 @@ static int open_object(struct client *c, struct object *o, uint32_t kind, uint32
         return reply_error(c, XM_WIRE_ERR_WRONG_KIND);
     if (!add_ref(o, c))
         return reply_error(c, XM_WIRE_ERR_NO_MEMORY);
-    return reply_object(c, o, access);
+    return reply_object(c, o, access, 0);
 }
 
 static int handle_open_kmt(struct broker *b, struct client *c, const struct xm_message *m)
@@ -546,11 +582,14 @@ static int handle_duplicate(struct broker *b, struct client *c, const struct xm_
     g->pidfd = pidfd;
     g->access = d->access;
     g->object = o;
+    g->holds_name = o->name && (d->flags & XM_WIRE_DUPLICATE_NAMED);
     if (!xm_hash_map_insert(&b->grants, g->handle, g)) {
         ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
         goto done;
     }
     o->grants++;
+    if (g->holds_name)
+        o->named_grants++;
     pidfd = -1;
     out.handle = g->handle;
     g = NULL;
@@ -568,7 +607,7 @@ static int handle_claim(struct broker *b, struct client *c, const struct xm_mess
 {
     struct grant *g = xm_hash_map_get(&b->grants, m->u.claim.handle);
     struct object *o;
-    uint32_t access;
+    uint32_t access, flags;
 
     /* Only the process the handle was duplicated into may claim it. */
     if (!g || g->target_pid != c->pid)
@@ -577,8 +616,12 @@ static int handle_claim(struct broker *b, struct client *c, const struct xm_mess
     access = g->access;
     if (!add_ref(o, c))
         return reply_error(c, XM_WIRE_ERR_NO_MEMORY);
+    /* The grant's hold on the name becomes the claimer's. */
+    flags = g->holds_name ? XM_WIRE_OBJECT_HOLDS_NAME : 0;
+    if (g->holds_name)
+        find_holder(o, c)->name_holds++;
     drop_grant(b, g, true);
-    return reply_object(c, o, access);
+    return reply_object(c, o, access, flags);
 }
 
 static int handle_list(struct broker *b, struct client *c)
