@@ -777,10 +777,27 @@ XM_TEST(test_open_process_checks_its_arguments)
     XM_ASSERT(!DuplicateHandle(GetCurrentProcess(), handle, process, &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
     XM_ASSERT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
     XM_ASSERT(CloseHandle(process));
-    /* Into this process by pid: an ordinary local duplicate. */
+    /* Into this process by pid: an ordinary local duplicate; from it too. */
     process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, GetCurrentProcessId());
     XM_ASSERT(DuplicateHandle(GetCurrentProcess(), handle, process, &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
     XM_ASSERT(CloseHandle(out));
+    XM_ASSERT(DuplicateHandle(process, handle, GetCurrentProcess(), &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    XM_ASSERT(CloseHandle(out));
+    /* Out of another process: its owner must push it; said plainly. */
+    {
+        pid_t other = xm_ipc_spawn(waiting_child, NULL);
+        HANDLE source_process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)other);
+
+        XM_ASSERT_NOT_NULL(source_process);
+        XM_ASSERT(!DuplicateHandle(source_process, handle, GetCurrentProcess(), &out, 0, FALSE,
+                                   DUPLICATE_SAME_ACCESS));
+        XM_ASSERT_EQ(GetLastError(), ERROR_NOT_SUPPORTED);
+        XM_ASSERT_CONTAINS(extmemGetLastErrorMessage(), "call DuplicateHandle there");
+        XM_ASSERT_NULL(out);
+        XM_ASSERT(CloseHandle(source_process));
+        kill(other, SIGKILL);
+        waitpid(other, NULL, 0);
+    }
     /* A process handle is not a resource handle. */
     XM_ASSERT(!DuplicateHandle(GetCurrentProcess(), process, process, &out, 0, FALSE, DUPLICATE_SAME_ACCESS) ||
               CloseHandle(out));

@@ -78,8 +78,24 @@ EXTMEM_API BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSour
     if (lpTargetHandle)
         *lpTargetHandle = NULL;
     if (!is_current_process(hSourceProcessHandle)) {
-        last_error = ERROR_INVALID_HANDLE;
-        return xm_error(FALSE, "DuplicateHandle: only the current process (GetCurrentProcess()) is supported");
+        pid_t source_pid;
+        bool source_dup_allowed;
+
+        if (!d3d11_process_from_handle(hSourceProcessHandle, &source_pid, &source_dup_allowed)) {
+            last_error = ERROR_INVALID_HANDLE;
+            return xm_error(FALSE, "DuplicateHandle: hSourceProcessHandle is neither GetCurrentProcess() nor a "
+                            "process handle from OpenProcess");
+        }
+        /* Taking a handle out of another process would need that process's
+         * handle table, which only that process has (handles are not kernel
+         * objects here): the owner pushes it. OpenProcess of this process's
+         * own id is this process. */
+        if (source_pid != getpid()) {
+            last_error = ERROR_NOT_SUPPORTED;
+            return xm_error(FALSE, "DuplicateHandle: the source must be the current process; to move a handle "
+                            "from process %d, call DuplicateHandle there with this process as the target",
+                            (int)source_pid);
+        }
     }
     if (dwOptions & ~(DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS)) {
         xm_set_error_message(__FILE__, __LINE__, "DuplicateHandle: unknown dwOptions 0x%x", (unsigned)dwOptions);
