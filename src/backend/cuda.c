@@ -402,7 +402,42 @@ static size_t array_z(const struct cuda_memory *cm, const struct xm_subresource 
     return cm->volume ? z : sub->slice;
 }
 
-/* Moves a box between a level array and pitched host memory. */
+/*
+ * Host memory moves through a pinned staging buffer of extmem's own, never
+ * straight from the caller's (pageable) memory: the driver stages pageable
+ * copies through buffers shared by the whole context, and a synchronous
+ * pageable copy of the application's that waits, on its stream, for a
+ * fence or key the D3D11 side is about to signal would hold them for as
+ * long, so the D3D11 side's copy would wait for its own signal. A pinned
+ * copy on the driver's non-blocking stream depends on nothing but itself.
+ */
+#define STAGING_BYTES (4u << 20)
+
+static pthread_mutex_t staging_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *staging; /* STAGING_BYTES of pinned host memory, made on first use, kept for the process */
+
+/* Locks and returns the staging buffer, or NULL (unlocked) with a message. */
+static uint8_t *staging_get(const struct xm_cuda_driver *drv)
+{
+    CUresult result;
+
+    pthread_mutex_lock(&staging_lock);
+    if (!staging && (result = drv->cuMemHostAlloc((void **)&staging, STAGING_BYTES, 0)) != CUDA_SUCCESS) {
+        staging = NULL;
+        pthread_mutex_unlock(&staging_lock);
+        cuda_fail(result, __FILE__, __LINE__, "cuMemHostAlloc of the staging buffer");
+        return NULL;
+    }
+    return staging;
+}
+
+static void staging_put(void)
+{
+    pthread_mutex_unlock(&staging_lock);
+}
+
+/* Moves a box between a level array and pitched host memory, a run of
+ * rows of one slice at a time through the staging buffer. */
 static HRESULT texture_host_copy(struct xm_memory *memory, const struct xm_layout *layout,
                                  const struct xm_subresource *sub, const struct xm_box *box, void *host,
                                  uint64_t row_pitch, uint64_t depth_pitch, bool to_device)
@@ -410,47 +445,84 @@ static HRESULT texture_host_copy(struct xm_memory *memory, const struct xm_layou
     const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *cm = memory->priv;
     uint32_t rows = box->bottom - box->top, slices = box->back - box->front;
-    bool one_call = slices == 1 || (row_pitch && depth_pitch % row_pitch == 0);
+    size_t row_bytes = (size_t)(box->right - box->left) * layout->texel_size;
+    uint32_t rows_at_once = row_bytes ? (uint32_t)(STAGING_BYTES / row_bytes) : 1;
     HRESULT hr = S_OK;
+    uint8_t *stage;
 
     if (!drv)
         return E_FAIL;
-    for (uint32_t done = 0; done < slices; done += one_call ? slices : 1) {
-        CUDA_MEMCPY3D copy = {0};
-        uint32_t count = one_call ? slices : 1;
-        uint8_t *at = (uint8_t *)host + done * depth_pitch;
-        CUarray array = cm->levels[sub->level];
-        size_t x = (size_t)box->left * layout->texel_size;
-        size_t z = array_z(cm, sub, box->front) + done;
+    if (rows_at_once == 0)
+        return xm_error(E_INVALIDARG, "a texture row of %zu bytes is larger than the staging buffer", row_bytes);
+    stage = staging_get(drv);
+    if (!stage)
+        return E_FAIL;
+    for (uint32_t slice = 0; slice < slices; slice++) {
+        for (uint32_t row = 0; row < rows; row += rows_at_once) {
+            uint32_t count = rows - row < rows_at_once ? rows - row : rows_at_once;
+            uint8_t *at = (uint8_t *)host + slice * depth_pitch + row * row_pitch;
+            CUDA_MEMCPY3D copy = {0};
 
-        copy.WidthInBytes = (size_t)(box->right - box->left) * layout->texel_size;
-        copy.Height = rows;
-        copy.Depth = count;
-        if (to_device) {
-            copy.srcMemoryType = CU_MEMORYTYPE_HOST;
-            copy.srcHost = at;
-            copy.srcPitch = row_pitch;
-            copy.srcHeight = count > 1 ? depth_pitch / row_pitch : rows;
-            copy.dstMemoryType = CU_MEMORYTYPE_ARRAY;
-            copy.dstArray = array;
-            copy.dstXInBytes = x;
-            copy.dstY = box->top;
-            copy.dstZ = z;
-        } else {
-            copy.srcMemoryType = CU_MEMORYTYPE_ARRAY;
-            copy.srcArray = array;
-            copy.srcXInBytes = x;
-            copy.srcY = box->top;
-            copy.srcZ = z;
-            copy.dstMemoryType = CU_MEMORYTYPE_HOST;
-            copy.dstHost = at;
-            copy.dstPitch = row_pitch;
-            copy.dstHeight = count > 1 ? depth_pitch / row_pitch : rows;
+            copy.WidthInBytes = row_bytes;
+            copy.Height = count;
+            copy.Depth = 1;
+            if (to_device) {
+                for (uint32_t i = 0; i < count; i++)
+                    memcpy(stage + i * row_bytes, at + i * row_pitch, row_bytes);
+                copy.srcMemoryType = CU_MEMORYTYPE_HOST;
+                copy.srcHost = stage;
+                copy.srcPitch = row_bytes;
+                copy.dstMemoryType = CU_MEMORYTYPE_ARRAY;
+                copy.dstArray = cm->levels[sub->level];
+                copy.dstXInBytes = (size_t)box->left * layout->texel_size;
+                copy.dstY = box->top + row;
+                copy.dstZ = array_z(cm, sub, box->front) + slice;
+            } else {
+                copy.srcMemoryType = CU_MEMORYTYPE_ARRAY;
+                copy.srcArray = cm->levels[sub->level];
+                copy.srcXInBytes = (size_t)box->left * layout->texel_size;
+                copy.srcY = box->top + row;
+                copy.srcZ = array_z(cm, sub, box->front) + slice;
+                copy.dstMemoryType = CU_MEMORYTYPE_HOST;
+                copy.dstHost = stage;
+                copy.dstPitch = row_bytes;
+            }
+            CUDA_CHECK(drv->cuMemcpy3DAsync(&copy, drv->stream));
+            CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
+            if (!to_device)
+                for (uint32_t i = 0; i < count; i++)
+                    memcpy(at + i * row_pitch, stage + i * row_bytes, row_bytes);
         }
-        CUDA_CHECK(drv->cuMemcpy3DAsync(&copy, drv->stream));
     }
-    CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
 fail:
+    staging_put();
+    return hr;
+}
+
+/* Moves bytes between a buffer and host memory through the staging buffer. */
+static HRESULT buffer_host_copy(const struct xm_cuda_driver *drv, CUdeviceptr device, void *host, size_t size,
+                                bool to_device)
+{
+    HRESULT hr = S_OK;
+    uint8_t *stage = staging_get(drv);
+
+    if (!stage)
+        return E_FAIL;
+    for (size_t done = 0; done < size; done += STAGING_BYTES) {
+        size_t count = size - done < STAGING_BYTES ? size - done : STAGING_BYTES;
+
+        if (to_device) {
+            memcpy(stage, (uint8_t *)host + done, count);
+            CUDA_CHECK(drv->cuMemcpyHtoDAsync(device + done, stage, count, drv->stream));
+            CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
+        } else {
+            CUDA_CHECK(drv->cuMemcpyDtoHAsync(stage, device + done, count, drv->stream));
+            CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
+            memcpy((uint8_t *)host + done, stage, count);
+        }
+    }
+fail:
+    staging_put();
     return hr;
 }
 
@@ -460,7 +532,7 @@ static HRESULT cuda_write(struct xm_memory *memory, const struct xm_layout *layo
 {
     const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *cm = memory->priv;
-    HRESULT hr = S_OK;
+    HRESULT hr;
 
     if (!drv)
         return E_FAIL;
@@ -468,11 +540,7 @@ static HRESULT cuda_write(struct xm_memory *memory, const struct xm_layout *layo
         return hr;
     if (cm->level_count)
         return texture_host_copy(memory, layout, sub, box, (void *)src, src_row_pitch, src_depth_pitch, true);
-    CUDA_CHECK(drv->cuMemcpyHtoDAsync(cm->address + sub->offset + box->left, src, box->right - box->left,
-                                      drv->stream));
-    CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
-fail:
-    return hr;
+    return buffer_host_copy(drv, cm->address + sub->offset + box->left, (void *)src, box->right - box->left, true);
 }
 
 static HRESULT cuda_read(struct xm_memory *memory, const struct xm_layout *layout,
@@ -481,7 +549,7 @@ static HRESULT cuda_read(struct xm_memory *memory, const struct xm_layout *layou
 {
     const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *cm = memory->priv;
-    HRESULT hr = S_OK;
+    HRESULT hr;
 
     if (!drv)
         return E_FAIL;
@@ -489,11 +557,7 @@ static HRESULT cuda_read(struct xm_memory *memory, const struct xm_layout *layou
         return hr;
     if (cm->level_count)
         return texture_host_copy(memory, layout, sub, box, dst, dst_row_pitch, dst_depth_pitch, false);
-    CUDA_CHECK(drv->cuMemcpyDtoHAsync(dst, cm->address + sub->offset + box->left, box->right - box->left,
-                                      drv->stream));
-    CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
-fail:
-    return hr;
+    return buffer_host_copy(drv, cm->address + sub->offset + box->left, dst, box->right - box->left, false);
 }
 
 static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layout,

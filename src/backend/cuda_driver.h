@@ -35,7 +35,7 @@
     X(cuStreamCreate) X(cuStreamSynchronize) X(cuMemcpy3DAsync) X(cuMemcpyHtoDAsync)           \
     X(cuMemcpyDtoHAsync) X(cuMemcpyDtoDAsync) X(cuMemsetD8Async)                               \
     X(cuMemHostRegister) X(cuMemHostUnregister) X(cuMemHostGetDevicePointer)                   \
-    X(cuStreamWaitValue64) X(cuStreamWriteValue64) X(cuLaunchHostFunc)
+    X(cuStreamWaitValue64) X(cuStreamWriteValue64) X(cuLaunchHostFunc) X(cuMemHostAlloc)
 
 struct xm_cuda_driver {
 #define XM_CUDA_DRIVER_MEMBER(fn) __typeof__(fn) *fn;
