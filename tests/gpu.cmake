@@ -56,7 +56,7 @@ if(CMAKE_CUDA_COMPILER AND EXTMEM_HAVE_CUDA_HEADERS)
   target_compile_options(ipc_gpu_worker PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror>)
   target_link_libraries(ipc_gpu_worker PRIVATE extmem_static)
 endif()
-xm_add_test(NAME test_ipc_gpu SOURCES gpu/test_ipc_gpu.c INTERNAL LABELS gpu)
+xm_add_test(NAME test_ipc_gpu SOURCES gpu/test_ipc_gpu.c gpu/gpu_worker.c INTERNAL LABELS gpu)
 target_link_libraries(test_ipc_gpu PRIVATE xm_ipc_util) # tests/ipc.cmake
 add_dependencies(test_ipc_gpu extmemd)
 if(EXTMEM_HAVE_CUDA_HEADERS)
