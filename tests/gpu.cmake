@@ -67,3 +67,12 @@ if(TARGET ipc_gpu_worker)
   target_compile_definitions(test_ipc_gpu PRIVATE EXTMEM_TEST_GPU_WORKER="$<TARGET_FILE:ipc_gpu_worker>")
   add_dependencies(test_ipc_gpu ipc_gpu_worker)
 endif()
+
+# Synchronization across processes on the GPU: tests/gpu/sync_gpu_worker.cu
+# (nvcc) is the D3D11 process and the CUDA process of test_sync_gpu.
+if(CMAKE_CUDA_COMPILER AND EXTMEM_HAVE_CUDA_HEADERS)
+  add_executable(sync_gpu_worker gpu/sync_gpu_worker.cu)
+  set_target_properties(sync_gpu_worker PROPERTIES CUDA_ARCHITECTURES 90 CUDA_STANDARD 17)
+  target_compile_options(sync_gpu_worker PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror>)
+  target_link_libraries(sync_gpu_worker PRIVATE extmem_static)
+endif()
