@@ -70,8 +70,8 @@ endif()
 
 # Synchronization across processes on the GPU: tests/gpu/sync_gpu_worker.cu
 # (nvcc) is the D3D11 process and the CUDA process; test_sync_gpu runs the
-# keyed-mutex and fence ping-pongs between them through its own broker.
-# Skips without the cuda backend or the worker.
+# keyed-mutex and fence ping-pongs between them through its own broker and
+# kills either. Skips without the cuda backend or the worker.
 if(CMAKE_CUDA_COMPILER AND EXTMEM_HAVE_CUDA_HEADERS)
   add_executable(sync_gpu_worker gpu/sync_gpu_worker.cu)
   set_target_properties(sync_gpu_worker PROPERTIES CUDA_ARCHITECTURES 90 CUDA_STANDARD 17)

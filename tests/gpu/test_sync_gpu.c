@@ -9,6 +9,13 @@
  * between rounds). A signal queued behind a long kernel must carry that
  * kernel: the waiter on the other side returns only once it is done.
  *
+ * Then deaths by SIGKILL, each survivor learning of it in bounded time:
+ * the D3D11 process dies holding the keyed mutex (the CUDA side's wait
+ * fails with cudaErrorExternalDevice); the CUDA process dies right after a
+ * signal queued behind a long kernel (the D3D11 side's AcquireSync returns
+ * WAIT_ABANDONED, not S_OK); a fence's signaller dies (the waiter times
+ * out and cleans up).
+ *
  * After every scenario the broker holds nothing and the GPU's free memory
  * is back where it was (cuMemGetInfo). This process only starts the
  * workers, talks to them over pipes, kills them and asks the broker and
@@ -36,6 +43,9 @@
 #define TOLERANCE (2u << 20)   /* less than the shared resource (4 MiB) */
 #define LINE_MS 60000          /* for an answer that waits for nothing long */
 #define CONTROL_SPIN_MS 1000   /* the kernel a signal is queued behind */
+#define DEATH_SPIN_MS 2000     /* the kernel the CUDA process dies behind */
+#define BLOCKED_MS 300         /* how long a wait must stay blocked to count as blocked */
+#define NOTICE_MS 5000         /* a survivor learns of a death within this */
 #define WAIT_MS 10000          /* the workers' own wait timeout (sync_gpu_worker.cu) */
 
 static size_t baseline;
@@ -246,11 +256,144 @@ XM_TEST(test_fence_ping_pong_on_a_texture)
     ping_pong("fence", "texture");
 }
 
+/* ---- deaths -------------------------------------------------------------------- */
+
+XM_TEST(test_cuda_wait_fails_when_the_d3d11_process_dies_holding_the_mutex)
+{
+    struct pair p;
+    char line[1024];
+    const char *early;
+    double killed_at, noticed, waited;
+    size_t free_after;
+
+    setup();
+    start_pair(&p, "keyed", "buffer");
+    run_rounds(&p, 2, 2);
+    /* Round 2: the CUDA side takes key 4 and releases key 5; the D3D11
+     * side acquires 5 and keeps the mutex. */
+    tell(&p.cuda, "round %u\n", 0);
+    xm_gpu_worker_expect(&p.cuda, "round 2: signal 5 -> cudaSuccess", line, sizeof(line), LINE_MS);
+    xm_gpu_worker_tell(&p.d3d11, "hold\n");
+    xm_gpu_worker_expect(&p.d3d11, "round 2: AcquireSync(5) -> S_OK", line, sizeof(line), WAIT_MS + LINE_MS);
+    XM_ASSERT_MSG(strstr(line, ", 0 mismatches (holding)"), "the D3D11 side: wanted to hold the mutex with 0 "
+                  "mismatches, got \"%s\"", line);
+    /* The CUDA side waits for key 6, which only the holder can release. */
+    xm_gpu_worker_tell(&p.cuda, "wait 6 30000\n");
+    early = xm_gpu_worker_next_line(&p.cuda, line, sizeof(line), BLOCKED_MS);
+    XM_ASSERT_MSG(!early, "the CUDA side's wait for key 6 returned while the D3D11 process held the mutex: \"%s\"",
+                  line);
+    killed_at = now_ms();
+    xm_gpu_worker_kill(&p.d3d11);
+    xm_gpu_worker_expect(&p.cuda, "wait 6 -> ", line, sizeof(line), 30000 + LINE_MS);
+    noticed = now_ms() - killed_at;
+    XM_ASSERT_MSG(result_is(line, "cudaErrorExternalDevice", &waited),
+                  "the CUDA side's wait for key 6 after the D3D11 process that held the mutex was killed: wanted "
+                  "cudaErrorExternalDevice (the mutex is abandoned), got \"%s\"", line);
+    XM_ASSERT_MSG(noticed < NOTICE_MS, "the CUDA side's wait learnt of the holder's death %.0f ms after the kill, "
+                  "want less than %d ms: \"%s\"", noticed, NOTICE_MS, line);
+    exit_worker(&p.cuda);
+    free_after = assert_all_given_back("keyed mutex holder killed");
+    printf("  sync-gpu result: the D3D11 process killed holding the keyed mutex: the CUDA side's wait returned "
+           "cudaErrorExternalDevice %.0f ms after the kill; the broker holds nothing, GPU free memory %zu MiB "
+           "before and %zu MiB after\n", noticed, baseline >> 20, free_after >> 20);
+    teardown();
+}
+
+XM_TEST(test_acquire_is_abandoned_when_the_cuda_process_dies_behind_a_long_kernel)
+{
+    struct pair p;
+    char line[1024];
+    const char *early;
+    double signalled_at, killed_at, noticed, waited, signal_ms;
+    size_t free_after;
+
+    setup();
+    start_pair(&p, "keyed", "buffer");
+    run_rounds(&p, 2, 2);
+    /* The D3D11 side waits for key 5 before it comes, the CUDA side
+     * releases it behind a kernel of DEATH_SPIN_MS. */
+    tell(&p.d3d11, "round %u\n", WAIT_MS);
+    tell(&p.cuda, "round %u\n", DEATH_SPIN_MS);
+    xm_gpu_worker_expect(&p.cuda, "round 2: signal 5 -> ", line, sizeof(line), LINE_MS);
+    signalled_at = now_ms();
+    XM_ASSERT_MSG(result_is(line, "cudaSuccess", &signal_ms) && signal_ms < DEATH_SPIN_MS / 2,
+                  "the CUDA side's signal queued behind a %d ms kernel: wanted cudaSuccess at once, got \"%s\"",
+                  DEATH_SPIN_MS, line);
+    /* The key is released, the work before it is not done: the acquire
+     * still waits. */
+    early = xm_gpu_worker_next_line(&p.d3d11, line, sizeof(line), BLOCKED_MS);
+    XM_ASSERT_MSG(!early, "the D3D11 side's AcquireSync(5) returned %.0f ms after the CUDA side's signal, while "
+                  "the %d ms kernel queued before that signal was still running (it must wait for it): \"%s\"",
+                  now_ms() - signalled_at, DEATH_SPIN_MS, line);
+    killed_at = now_ms();
+    xm_gpu_worker_kill(&p.cuda);
+    xm_gpu_worker_expect(&p.d3d11, "round 2: AcquireSync(5) -> ", line, sizeof(line), WAIT_MS + LINE_MS);
+    noticed = now_ms() - killed_at;
+    /* Compared as it is: SUCCEEDED() is true for WAIT_ABANDONED. */
+    XM_ASSERT_MSG(result_is(line, "WAIT_ABANDONED", &waited),
+                  "the D3D11 side's AcquireSync(5) after the CUDA process that released key 5 behind a %d ms kernel "
+                  "was killed %.0f ms after its signal: wanted WAIT_ABANDONED (0x80; the kernel never finished, the "
+                  "data is not trustworthy), got \"%s\"", DEATH_SPIN_MS, killed_at - signalled_at, line);
+    XM_ASSERT_MSG(noticed < NOTICE_MS, "the D3D11 side's AcquireSync learnt of the death %.0f ms after the kill, "
+                  "want less than %d ms: \"%s\"", noticed, NOTICE_MS, line);
+    exit_worker(&p.d3d11);
+    free_after = assert_all_given_back("signaller killed behind a kernel");
+    printf("  sync-gpu result: the CUDA process killed %.0f ms after releasing key 5 behind a %d ms kernel: the "
+           "D3D11 side's AcquireSync(5) returned WAIT_ABANDONED %.0f ms after the kill; the broker holds nothing, "
+           "GPU free memory %zu MiB before and %zu MiB after\n", killed_at - signalled_at, DEATH_SPIN_MS, noticed,
+           baseline >> 20, free_after >> 20);
+    teardown();
+}
+
+XM_TEST(test_fence_wait_times_out_after_its_signaller_was_killed)
+{
+    struct pair p;
+    char line[1024];
+    double waited, signal_ms;
+    unsigned long long completed = 0;
+    const char *value;
+    size_t free_after;
+
+    setup();
+    start_pair(&p, "fence", "buffer");
+    run_rounds(&p, 2, 2); /* the fence is at 5: the D3D11 side's last signal */
+    /* The CUDA side's round 2: wait 5 (met), a long kernel, signal 6. */
+    tell(&p.cuda, "round %u\n", DEATH_SPIN_MS);
+    xm_gpu_worker_expect(&p.cuda, "round 2: signal 6 -> ", line, sizeof(line), LINE_MS);
+    XM_ASSERT_MSG(result_is(line, "cudaSuccess", &signal_ms), "the CUDA side: wanted its signal of 6 queued, got "
+                  "\"%s\"", line);
+    /* Queued behind the kernel: not there yet. */
+    xm_gpu_worker_tell(&p.d3d11, "fence-wait 6 300\n");
+    xm_gpu_worker_expect(&p.d3d11, "fence-wait 6 -> ", line, sizeof(line), LINE_MS);
+    XM_ASSERT_MSG(result_is(line, "WAIT_TIMEOUT", &waited), "the D3D11 side's wait for 6 while the %d ms kernel "
+                  "queued before the signal of 6 runs: wanted WAIT_TIMEOUT, got \"%s\"", DEATH_SPIN_MS, line);
+    xm_gpu_worker_kill(&p.cuda);
+    /* It never comes; the wait times out as asked. */
+    xm_gpu_worker_tell(&p.d3d11, "fence-wait 6 300\n");
+    xm_gpu_worker_expect(&p.d3d11, "fence-wait 6 -> ", line, sizeof(line), LINE_MS);
+    value = strstr(line, "completed value ");
+    if (value)
+        completed = strtoull(value + strlen("completed value "), NULL, 0);
+    XM_ASSERT_MSG(result_is(line, "WAIT_TIMEOUT", &waited) && waited >= 290 && value && completed == 5,
+                  "the D3D11 side's WaitForSingleObject(event, 300) for 6 after the CUDA process that would signal "
+                  "it was killed: wanted WAIT_TIMEOUT after 300 ms with the fence still at 5, got \"%s\"", line);
+    exit_worker(&p.d3d11);
+    free_after = assert_all_given_back("fence signaller killed");
+    printf("  sync-gpu result: the fence's signaller killed behind a %d ms kernel: the waiter's "
+           "WaitForSingleObject(event, 300) returned WAIT_TIMEOUT after %.0f ms with the fence at %llu, and it "
+           "exited cleanly; the broker holds nothing, GPU free memory %zu MiB before and %zu MiB after\n",
+           DEATH_SPIN_MS, waited, completed, baseline >> 20, free_after >> 20);
+    teardown();
+}
+
 XM_TEST_LIST(
     XM_TEST_ENTRY(test_keyed_mutex_ping_pong_on_a_buffer)
     XM_TEST_ENTRY(test_keyed_mutex_ping_pong_on_a_texture)
     XM_TEST_ENTRY(test_fence_ping_pong_on_a_buffer)
-    XM_TEST_ENTRY(test_fence_ping_pong_on_a_texture))
+    XM_TEST_ENTRY(test_fence_ping_pong_on_a_texture)
+    XM_TEST_ENTRY(test_cuda_wait_fails_when_the_d3d11_process_dies_holding_the_mutex)
+    XM_TEST_ENTRY(test_acquire_is_abandoned_when_the_cuda_process_dies_behind_a_long_kernel)
+    XM_TEST_ENTRY(test_fence_wait_times_out_after_its_signaller_was_killed))
 
 #else
 
