@@ -87,6 +87,15 @@ if [ -x "$build/bench/bench_ipc_gpu" ]; then
 else
     summary+=("FAIL  bench_ipc_gpu: not built (no nvcc?)"); failed=1
 fi
+# Synchronization: how soon a kernel queued behind a wait starts after the
+# host's signal, for a D3D11 fence and a keyed mutex imported as CUDA
+# semaphores vs cuStreamWaitValue64 on registered host memory and a futex
+# wake + launch.
+if [ -x "$build/bench/bench_sync_gpu" ]; then
+    step "bench_sync_gpu" "$build/bench/bench_sync_gpu" "$scale" || true
+else
+    summary+=("FAIL  bench_sync_gpu: not built (no nvcc?)"); failed=1
+fi
 
 echo
 echo "==== GPU memory after the run (no process should hold any)"
@@ -106,7 +115,9 @@ nvidia-smi --query-compute-apps=pid,used_memory --format=csv 2>&1 || true
     grep -E "^import\+map" "$log" | sed 's/^/bench: /'
     grep -E "^bench_bandwidth on" "$log" | sed 's/^/bench: /'
     grep -E "^ipc (open|repeated)" "$log" | sed 's/^/bench: /'
-    grep -E "GPU free memory" "$log" | tail -3 | sed -E 's/^([0-9]+: )? */test_ipc_gpu: /'
+    grep -E "^sync (fence|keyed-mutex) wait-to-start" "$log" | sed 's/^/bench: /'
+    grep -E "GPU free memory" "$log" | grep -v "sync-gpu" | tail -3 | sed -E 's/^([0-9]+: )? */test_ipc_gpu: /'
+    grep -E "sync-gpu result: " "$log" | sed -E 's/^([0-9]+: )? *sync-gpu result: /test_sync_gpu: /'
     echo "result:  $([ $failed = 0 ] && echo ALL PASSED || echo FAILURES)"
     echo "============================================================"
 } 2>&1

@@ -56,7 +56,7 @@ if(CMAKE_CUDA_COMPILER AND EXTMEM_HAVE_CUDA_HEADERS)
   target_compile_options(ipc_gpu_worker PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror>)
   target_link_libraries(ipc_gpu_worker PRIVATE extmem_static)
 endif()
-xm_add_test(NAME test_ipc_gpu SOURCES gpu/test_ipc_gpu.c INTERNAL LABELS gpu)
+xm_add_test(NAME test_ipc_gpu SOURCES gpu/test_ipc_gpu.c gpu/gpu_worker.c INTERNAL LABELS gpu)
 target_link_libraries(test_ipc_gpu PRIVATE xm_ipc_util) # tests/ipc.cmake
 add_dependencies(test_ipc_gpu extmemd)
 if(EXTMEM_HAVE_CUDA_HEADERS)
@@ -66,4 +66,26 @@ endif()
 if(TARGET ipc_gpu_worker)
   target_compile_definitions(test_ipc_gpu PRIVATE EXTMEM_TEST_GPU_WORKER="$<TARGET_FILE:ipc_gpu_worker>")
   add_dependencies(test_ipc_gpu ipc_gpu_worker)
+endif()
+
+# Synchronization across processes on the GPU: tests/gpu/sync_gpu_worker.cu
+# (nvcc) is the D3D11 process and the CUDA process; test_sync_gpu runs the
+# keyed-mutex and fence ping-pongs between them through its own broker and
+# kills either. Skips without the cuda backend or the worker.
+if(CMAKE_CUDA_COMPILER AND EXTMEM_HAVE_CUDA_HEADERS)
+  add_executable(sync_gpu_worker gpu/sync_gpu_worker.cu)
+  set_target_properties(sync_gpu_worker PROPERTIES CUDA_ARCHITECTURES 90 CUDA_STANDARD 17)
+  target_compile_options(sync_gpu_worker PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror>)
+  target_link_libraries(sync_gpu_worker PRIVATE extmem_static)
+endif()
+xm_add_test(NAME test_sync_gpu SOURCES gpu/test_sync_gpu.c gpu/gpu_worker.c INTERNAL LABELS gpu)
+target_link_libraries(test_sync_gpu PRIVATE xm_ipc_util) # tests/ipc.cmake
+add_dependencies(test_sync_gpu extmemd)
+if(EXTMEM_HAVE_CUDA_HEADERS)
+  target_compile_definitions(test_sync_gpu PRIVATE EXTMEM_HAVE_CUDA_BACKEND)
+  target_include_directories(test_sync_gpu SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
+endif()
+if(TARGET sync_gpu_worker)
+  target_compile_definitions(test_sync_gpu PRIVATE EXTMEM_TEST_SYNC_WORKER="$<TARGET_FILE:sync_gpu_worker>")
+  add_dependencies(test_sync_gpu sync_gpu_worker)
 endif()

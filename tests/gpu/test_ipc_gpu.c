@@ -16,8 +16,6 @@
  * Skips (exit 77) where the cuda backend cannot run or the worker was not
  * built (no nvcc). EXTMEM_TEST_SEED=N repeats a run's random points.
  */
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,49 +26,30 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "gpu_worker.h"
 #include "ipc_util.h"
 
 #if defined(EXTMEM_HAVE_CUDA_BACKEND) && defined(EXTMEM_TEST_GPU_WORKER)
-#include "backend/cuda_driver.h"
-
 enum { WIDTH = 2048, HEIGHT = 2048 };          /* 16 MiB of R32_UINT */
 #define BUFFER_BYTES (64u << 20)
 #define TOLERANCE (4u << 20)                  /* less than either allocation */
+#define LINE_MS 60000
 
-static const struct xm_cuda_driver *drv;
 static size_t baseline;
 static unsigned seed;
-
-struct worker {
-    pid_t pid;
-    int to;         /* its stdin */
-    int from;       /* its stdout */
-    char buf[4096];
-    size_t len;
-};
-
-static size_t free_memory(void)
-{
-    size_t free_bytes = 0, total = 0;
-    CUresult r = drv->cuMemGetInfo(&free_bytes, &total);
-
-    XM_ASSERT_MSG(r == CUDA_SUCCESS, "cuMemGetInfo: %s", xm_cuda_result_name(r));
-    return free_bytes;
-}
 
 static void setup(void)
 {
     static char why[256];
     const char *name;
 
+    xm_gpu_workers_kill_all(); /* what a test that failed half-way left behind */
     setenv("EXTMEM_BACKEND", "cuda", 1);
     name = extmemGetBackendName();
     if (!name) {
         snprintf(why, sizeof(why), "the cuda backend cannot run here: %s", extmemGetLastErrorMessage());
         XM_SKIP(why);
     }
-    drv = xm_cuda_driver_get(why, sizeof(why));
-    XM_ASSERT_MSG(drv != NULL, "%s", why);
     if (!seed) {
         const char *s = getenv("EXTMEM_TEST_SEED");
         seed = s ? (unsigned)strtoul(s, NULL, 0) : (unsigned)time(NULL) ^ (unsigned)getpid();
@@ -78,93 +57,13 @@ static void setup(void)
         srand(seed);
     }
     xm_ipc_setup();
-    baseline = free_memory();
+    baseline = xm_gpu_free_memory();
 }
 
-static void start(struct worker *w, char *const argv[])
-{
-    int in[2], out[2];
-
-    XM_ASSERT_EQ(pipe(in), 0);
-    XM_ASSERT_EQ(pipe(out), 0);
-    fflush(stdout);
-    fflush(stderr);
-    w->pid = fork();
-    XM_ASSERT(w->pid >= 0);
-    if (w->pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        execv(EXTMEM_TEST_GPU_WORKER, argv);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    w->to = in[1];
-    w->from = out[0];
-    w->len = 0;
-}
-
-/* The worker's next line (without the newline), or NULL at its end or
- * after timeout_ms. */
-static const char *next_line(struct worker *w, char *line, size_t size, int timeout_ms)
-{
-    for (;;) {
-        char *nl = memchr(w->buf, '\n', w->len);
-
-        if (nl) {
-            size_t n = (size_t)(nl - w->buf);
-
-            if (n >= size)
-                n = size - 1;
-            memcpy(line, w->buf, n);
-            line[n] = '\0';
-            w->len -= (size_t)(nl - w->buf) + 1;
-            memmove(w->buf, nl + 1, w->len);
-            return line;
-        }
-        struct pollfd p = {w->from, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) <= 0)
-            return NULL;
-        ssize_t got = read(w->from, w->buf + w->len, sizeof(w->buf) - w->len - 1);
-        if (got <= 0)
-            return NULL;
-        w->len += (size_t)got;
-    }
-}
-
-static void expect_line(struct worker *w, const char *prefix, char *line, size_t size)
-{
-    const char *got = next_line(w, line, size, 60000);
-
-    XM_ASSERT_MSG(got && !strncmp(got, prefix, strlen(prefix)), "worker %d: wanted \"%s...\", got \"%s\"",
-                  (int)w->pid, prefix, got ? got : "(end of output)");
-}
-
-static void tell(struct worker *w, const char *command)
-{
-    XM_ASSERT_EQ(write(w->to, command, strlen(command)), (long long)strlen(command));
-}
-
-/* Waits for the worker; returns its wait status. */
-static int reap(struct worker *w)
-{
-    int status = 0;
-
-    close(w->to);
-    XM_ASSERT_EQ(waitpid(w->pid, &status, 0), w->pid);
-    close(w->from);
-    w->pid = 0;
-    return status;
-}
-
-static void kill_and_reap(struct worker *w)
+static void kill_and_reap(struct xm_gpu_worker *w)
 {
     kill(w->pid, SIGKILL);
-    reap(w);
+    xm_gpu_worker_reap(w);
 }
 
 static void sleep_ms(unsigned ms)
@@ -172,7 +71,7 @@ static void sleep_ms(unsigned ms)
     nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
 }
 
-static void start_producer(struct worker *w, const char *name, unsigned *kmt)
+static void start_producer(struct xm_gpu_worker *w, const char *name, unsigned *kmt)
 {
     char width[16], height[16], bytes[24], line[128];
     char *argv[] = {(char *)"ipc_gpu_worker", (char *)"producer", (char *)name, width, height, bytes, NULL};
@@ -180,9 +79,9 @@ static void start_producer(struct worker *w, const char *name, unsigned *kmt)
     snprintf(width, sizeof(width), "%u", WIDTH);
     snprintf(height, sizeof(height), "%u", HEIGHT);
     snprintf(bytes, sizeof(bytes), "%u", BUFFER_BYTES);
-    start(w, argv);
+    xm_gpu_worker_start(w, "the producer", EXTMEM_TEST_GPU_WORKER, argv);
     if (kmt) {
-        expect_line(w, "ready ", line, sizeof(line));
+        xm_gpu_worker_expect(w, "ready ", line, sizeof(line), LINE_MS);
         *kmt = (unsigned)strtoul(line + 6, NULL, 10);
         XM_ASSERT(*kmt != 0);
     }
@@ -190,7 +89,7 @@ static void start_producer(struct worker *w, const char *name, unsigned *kmt)
 
 /* mode: 1 re-import every loop, 2 D3D11 readback and UpdateSubresource
  * after the loops (tests/gpu/ipc_gpu_worker.cu). */
-static void start_consumer(struct worker *w, const char *name, unsigned kmt, unsigned loops, int mode)
+static void start_consumer(struct xm_gpu_worker *w, const char *name, unsigned kmt, unsigned loops, int mode)
 {
     char kmt_s[16], width[16], height[16], bytes[24], loops_s[16], mode_s[4];
     char *argv[] = {(char *)"ipc_gpu_worker", (char *)"consumer", (char *)name, kmt_s, width, height, bytes,
@@ -202,58 +101,36 @@ static void start_consumer(struct worker *w, const char *name, unsigned kmt, uns
     snprintf(bytes, sizeof(bytes), "%u", BUFFER_BYTES);
     snprintf(loops_s, sizeof(loops_s), "%u", loops);
     snprintf(mode_s, sizeof(mode_s), "%d", mode);
-    start(w, argv);
+    xm_gpu_worker_start(w, "the consumer", EXTMEM_TEST_GPU_WORKER, argv);
 }
 
 /* The producer copies its resources into STAGING ones and counts words
  * whose increment is outside [lo, hi]. */
-static unsigned long producer_check(struct worker *w, unsigned lo, unsigned hi)
+static unsigned long producer_check(struct xm_gpu_worker *w, unsigned lo, unsigned hi)
 {
     char command[64], line[128];
 
     snprintf(command, sizeof(command), "check %u %u\n", lo, hi);
-    tell(w, command);
-    expect_line(w, "checked ", line, sizeof(line));
+    xm_gpu_worker_tell(w, command);
+    xm_gpu_worker_expect(w, "checked ", line, sizeof(line), LINE_MS);
     return strtoul(line + 8, NULL, 10);
 }
 
-static void producer_exit(struct worker *w)
+static void producer_exit(struct xm_gpu_worker *w)
 {
     char line[64];
     int status;
 
-    tell(w, "exit\n");
-    expect_line(w, "bye", line, sizeof(line));
-    status = reap(w);
+    xm_gpu_worker_tell(w, "exit\n");
+    xm_gpu_worker_expect(w, "bye", line, sizeof(line), LINE_MS);
+    status = xm_gpu_worker_reap(w);
     XM_ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "producer ended with status 0x%x",
                   (unsigned)status);
 }
 
-/* Once the broker holds nothing (it has dropped every dead process's
- * references and closed the fds it kept), the GPU's free memory is back
- * where it was before the round. */
 static void assert_gpu_memory_back(const char *round)
 {
-    long objects = -1;
-    size_t now = 0;
-
-    for (int i = 0; i < 400; i++) {
-        objects = xm_ipc_broker_objects();
-        if (objects <= 0)
-            break;
-        sleep_ms(10);
-    }
-    XM_ASSERT_MSG(objects <= 0, "%s: the broker still holds %ld objects", round, objects);
-    for (int i = 0; i < 200; i++) { /* the driver frees a dead process's memory soon after, not at once */
-        now = free_memory();
-        if (now + TOLERANCE >= baseline)
-            break;
-        sleep_ms(25);
-    }
-    printf("  %s: GPU free memory %zu MiB before, %zu MiB after (%s)\n", round, baseline >> 20, now >> 20,
-           objects < 0 ? "no broker was started" : "the broker holds no object");
-    XM_ASSERT_MSG(now + TOLERANCE >= baseline, "%s: %zu KiB of GPU memory were not given back", round,
-                  (baseline - now) >> 10);
+    xm_gpu_assert_memory_back(baseline, TOLERANCE, round);
 }
 
 static void round_name(char *name, size_t size, const char *what, int round)
@@ -263,7 +140,7 @@ static void round_name(char *name, size_t size, const char *what, int round)
 
 XM_TEST(test_consumer_kernel_changes_are_read_back_by_the_producer)
 {
-    struct worker producer, consumer;
+    struct xm_gpu_worker producer, consumer;
     char name[96], line[128];
     unsigned kmt = 0;
     int status;
@@ -273,14 +150,14 @@ XM_TEST(test_consumer_kernel_changes_are_read_back_by_the_producer)
     start_producer(&producer, name, &kmt);
     XM_ASSERT_EQ(producer_check(&producer, 0, 0), 0); /* the initial data, read back through STAGING */
     start_consumer(&consumer, name, kmt, 2, 1 | 2);
-    expect_line(&consumer, "mapped", line, sizeof(line));
-    expect_line(&consumer, "loop 0 0", line, sizeof(line));
-    expect_line(&consumer, "loop 1 0", line, sizeof(line));
+    xm_gpu_worker_expect(&consumer, "mapped", line, sizeof(line), LINE_MS);
+    xm_gpu_worker_expect(&consumer, "loop 0 0", line, sizeof(line), LINE_MS);
+    xm_gpu_worker_expect(&consumer, "loop 1 0", line, sizeof(line), LINE_MS);
     /* The consumer's own D3D11 objects for what it opened through the
      * broker: STAGING readback of the kernels' +2, UpdateSubresource +3. */
-    expect_line(&consumer, "d3d 0", line, sizeof(line));
-    expect_line(&consumer, "done", line, sizeof(line));
-    status = reap(&consumer);
+    xm_gpu_worker_expect(&consumer, "d3d 0", line, sizeof(line), LINE_MS);
+    xm_gpu_worker_expect(&consumer, "done", line, sizeof(line), LINE_MS);
+    status = xm_gpu_worker_reap(&consumer);
     XM_ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "consumer ended with status 0x%x",
                   (unsigned)status);
     /* Two kernel passes added 2 to every texel and word, and the
@@ -296,7 +173,7 @@ XM_TEST(test_consumer_kernel_changes_are_read_back_by_the_producer)
 XM_TEST(test_kill_consumer_at_random_points)
 {
     for (int round = 0; round < 5; round++) {
-        struct worker producer, consumer;
+        struct xm_gpu_worker producer, consumer;
         char name[96], line[128], label[64];
         unsigned kmt = 0, done = 0, delay;
         int status;
@@ -309,7 +186,7 @@ XM_TEST(test_kill_consumer_at_random_points)
         sleep_ms(delay);
         kill(consumer.pid, SIGKILL);
         /* What it finished before it died. */
-        while (next_line(&consumer, line, sizeof(line), 2000)) {
+        while (xm_gpu_worker_next_line(&consumer, line, sizeof(line), 2000)) {
             unsigned loop;
             unsigned long bad;
 
@@ -318,7 +195,7 @@ XM_TEST(test_kill_consumer_at_random_points)
                 done = loop + 1;
             }
         }
-        status = reap(&consumer);
+        status = xm_gpu_worker_reap(&consumer);
         XM_ASSERT_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
                       "the consumer ended before it was killed (status 0x%x)", (unsigned)status);
         printf("  round %d: consumer killed after %u ms, %u kernel passes done\n", round, delay, done);
@@ -335,7 +212,7 @@ XM_TEST(test_kill_consumer_at_random_points)
 XM_TEST(test_kill_producer_at_random_points)
 {
     for (int round = 0; round < 5; round++) {
-        struct worker producer, consumer;
+        struct xm_gpu_worker producer, consumer;
         char name[96], line[128], label[64];
         unsigned kmt = 0, delay, loops = 30;
         int status;
@@ -344,7 +221,7 @@ XM_TEST(test_kill_producer_at_random_points)
         round_name(name, sizeof(name), "kill-producer", round);
         start_producer(&producer, name, &kmt);
         start_consumer(&consumer, name, kmt, loops, 0);
-        expect_line(&consumer, "mapped", line, sizeof(line));
+        xm_gpu_worker_expect(&consumer, "mapped", line, sizeof(line), LINE_MS);
         delay = (unsigned)rand() % 100;
         sleep_ms(delay);
         kill_and_reap(&producer);
@@ -354,10 +231,10 @@ XM_TEST(test_kill_producer_at_random_points)
             char want[32];
 
             snprintf(want, sizeof(want), "loop %u 0", loop);
-            expect_line(&consumer, want, line, sizeof(line));
+            xm_gpu_worker_expect(&consumer, want, line, sizeof(line), LINE_MS);
         }
-        expect_line(&consumer, "done", line, sizeof(line));
-        status = reap(&consumer);
+        xm_gpu_worker_expect(&consumer, "done", line, sizeof(line), LINE_MS);
+        status = xm_gpu_worker_reap(&consumer);
         XM_ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "consumer ended with status 0x%x",
                       (unsigned)status);
         printf("  round %d: producer killed %u ms after the consumer mapped; %u passes read back right\n", round,
@@ -371,7 +248,7 @@ XM_TEST(test_kill_producer_at_random_points)
 XM_TEST(test_kill_producer_while_it_creates_and_shares)
 {
     for (int round = 0; round < 5; round++) {
-        struct worker producer;
+        struct xm_gpu_worker producer;
         char name[96], label[64];
         unsigned delay = (unsigned)rand() % 1500;
 
