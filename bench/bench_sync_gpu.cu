@@ -455,6 +455,7 @@ int main(int argc, char **argv)
     n = 1000 * (scale > 0 ? scale : 1);
     setenv("EXTMEM_BACKEND", "cuda", 1);
     setenv("EXTMEM_BROKER", "off", 1); /* one process: nothing to share with another */
+    setenv("EXTMEM_GPU_WAITS", "1", 1); /* the point: waits queued on the GPU, not on this thread */
     cudaError_t count_error = cudaGetDeviceCount(&devices);
     if (count_error != cudaSuccess || devices == 0) {
         printf("skipped: no CUDA device (cudaGetDeviceCount: %s, %d devices)\n", cudaGetErrorName(count_error),

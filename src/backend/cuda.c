@@ -411,24 +411,16 @@ static size_t array_z(const struct cuda_memory *cm, const struct xm_subresource 
  * long, so the D3D11 side's copy would wait for its own signal. A pinned
  * copy on the driver's non-blocking stream depends on nothing but itself.
  */
-#define STAGING_BYTES (4u << 20)
+#define STAGING_BYTES XM_CUDA_STAGING_BYTES
 
 static pthread_mutex_t staging_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t *staging; /* STAGING_BYTES of pinned host memory, made on first use, kept for the process */
 
-/* Locks and returns the staging buffer, or NULL (unlocked) with a message. */
+/* Locks and returns the driver's staging buffer (made when the driver was
+ * loaded, before any stream could wait). */
 static uint8_t *staging_get(const struct xm_cuda_driver *drv)
 {
-    CUresult result;
-
     pthread_mutex_lock(&staging_lock);
-    if (!staging && (result = drv->cuMemHostAlloc((void **)&staging, STAGING_BYTES, 0)) != CUDA_SUCCESS) {
-        staging = NULL;
-        pthread_mutex_unlock(&staging_lock);
-        cuda_fail(result, __FILE__, __LINE__, "cuMemHostAlloc of the staging buffer");
-        return NULL;
-    }
-    return staging;
+    return drv->staging;
 }
 
 static void staging_put(void)
@@ -455,8 +447,6 @@ static HRESULT texture_host_copy(struct xm_memory *memory, const struct xm_layou
     if (rows_at_once == 0)
         return xm_error(E_INVALIDARG, "a texture row of %zu bytes is larger than the staging buffer", row_bytes);
     stage = staging_get(drv);
-    if (!stage)
-        return E_FAIL;
     for (uint32_t slice = 0; slice < slices; slice++) {
         for (uint32_t row = 0; row < rows; row += rows_at_once) {
             uint32_t count = rows - row < rows_at_once ? rows - row : rows_at_once;
@@ -506,8 +496,6 @@ static HRESULT buffer_host_copy(const struct xm_cuda_driver *drv, CUdeviceptr de
     HRESULT hr = S_OK;
     uint8_t *stage = staging_get(drv);
 
-    if (!stage)
-        return E_FAIL;
     for (size_t done = 0; done < size; done += STAGING_BYTES) {
         size_t count = size - done < STAGING_BYTES ? size - done : STAGING_BYTES;
 

@@ -115,6 +115,11 @@ static void load_driver(void)
         return;
     }
     driver.stream_memops = device_supports(driver.device, CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS);
+    if ((result = driver.cuMemHostAlloc(&driver.staging, XM_CUDA_STAGING_BYTES, 0)) != CUDA_SUCCESS) {
+        fail_load("cannot allocate %u bytes of pinned host memory: %s", XM_CUDA_STAGING_BYTES,
+                  xm_cuda_result_name(result));
+        return;
+    }
     loaded = true;
 }
 

@@ -37,6 +37,8 @@
     X(cuMemHostRegister) X(cuMemHostUnregister) X(cuMemHostGetDevicePointer)                   \
     X(cuStreamWaitValue64) X(cuStreamWriteValue64) X(cuLaunchHostFunc) X(cuMemHostAlloc)
 
+#define XM_CUDA_STAGING_BYTES (4u << 20)
+
 struct xm_cuda_driver {
 #define XM_CUDA_DRIVER_MEMBER(fn) __typeof__(fn) *fn;
     XM_CUDA_DRIVER_FUNCTIONS(XM_CUDA_DRIVER_MEMBER)
@@ -46,6 +48,9 @@ struct xm_cuda_driver {
     CUstream stream;       /* extmem's own work (the D3D11 side's copies): non-blocking, so that it
                             * never waits for the legacy stream, nor the legacy stream for it */
     bool stream_memops;    /* 64-bit cuStreamWaitValue64 / cuStreamWriteValue64 work on this device */
+    void *staging;         /* XM_CUDA_STAGING_BYTES of pinned host memory for the D3D11 side's copies
+                            * (backend/cuda.c), made here: a pinned allocation can wait for the device,
+                            * which must never happen while a stream waits for this process */
     char device_name[128];
 };
 

@@ -266,6 +266,26 @@ static bool on_device(cudaStream_t stream)
     return xm_driver_is_default() && !xm_stream_is_host(stream);
 }
 
+/* Whether waits, too, are queued on the GPU (EXTMEM_GPU_WAITS=1), rather
+ * than block the calling thread until the value or the previous owner's
+ * work arrives. Signals are always queued. A GPU-queued wait was proven on
+ * the H100 when the signal comes from another process; with the signal
+ * from this same process the stream never saw it there (docs/CUDA_BACKEND.md),
+ * so it is not the default. */
+static bool gpu_waits(void)
+{
+    static int enabled = -1; /* atomic */
+    int value = __atomic_load_n(&enabled, __ATOMIC_RELAXED);
+
+    if (value < 0) {
+        const char *env = getenv("EXTMEM_GPU_WAITS");
+
+        value = env && strcmp(env, "1") == 0;
+        __atomic_store_n(&enabled, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
+
 /* Validates the parts every signal and wait share and takes a reference on
  * each semaphore (released with put_semaphores). */
 static cudaError_t get_semaphores(const char *call, const cudaExternalSemaphore_t *handles, const void *params,
@@ -382,7 +402,7 @@ static cudaError_t wait_one(struct CUexternalSemaphore_st *semaphore, const cuda
 {
     static const char call[] = "cudaWaitExternalSemaphoresAsync";
     struct xm_keyed_mutex *mutex = semaphore->is_fence ? NULL : semaphore->resource->keyed_mutex;
-    bool device = semaphore->gpu_page && on_device(stream);
+    bool device = semaphore->gpu_page && on_device(stream) && gpu_waits();
     enum xm_keyed_mutex_result result;
     cudaError_t error = cudaSuccess;
 
