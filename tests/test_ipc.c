@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/kmt_value.h"
 #include "ipc/connection.h"
 #include "ipc/protocol.h"
 #include "ipc_util.h"
@@ -340,8 +341,8 @@ XM_TEST(test_kmt_values_differ_between_runs)
     xm_ipc_wait_ok(xm_ipc_spawn(kmt_reporter, &s));
     second = xm_ipc_receive(&s.to_consumer);
     XM_ASSERT_NE(first, second);
-    XM_ASSERT_EQ(first & 0xc0000003u, 0x40000002u);
-    XM_ASSERT_EQ(second & 0xc0000003u, 0x40000002u);
+    XM_ASSERT(xm_kmt_is_well_formed((uint32_t)first));
+    XM_ASSERT(xm_kmt_is_well_formed((uint32_t)second));
     scenario_close(&s);
     xm_ipc_teardown();
 }
@@ -403,6 +404,58 @@ static int raw_connect(void)
     XM_ASSERT(fd >= 0);
     XM_ASSERT_EQ(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
     return fd;
+}
+
+/* A raw client: connected, HELLO said and answered. */
+static void raw_open(struct xm_connection *conn)
+{
+    struct xm_wire_hello hello = {XM_PROTOCOL_VERSION, 0};
+    struct xm_message m;
+    int parsed;
+
+    xm_connection_init(conn, raw_connect());
+    XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
+    while ((parsed = xm_connection_next(conn, &m)) == 0)
+        XM_ASSERT(xm_connection_fill(conn, false) > 0);
+    XM_ASSERT_EQ(parsed, 1);
+    XM_ASSERT_EQ(m.opcode, XM_OP_HELLO_REPLY);
+}
+
+/* The next message from the broker (waits for it). */
+static void raw_read(struct xm_connection *conn, struct xm_message *m)
+{
+    int parsed;
+
+    while ((parsed = xm_connection_next(conn, m)) == 0)
+        XM_ASSERT(xm_connection_fill(conn, false) > 0);
+    XM_ASSERT_EQ(parsed, 1);
+}
+
+/* A memfd of size bytes. */
+static int memfd_of(size_t size)
+{
+    int fd = memfd_create("xm-raw", MFD_CLOEXEC);
+
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT_EQ(ftruncate(fd, (off_t)size), 0);
+    return fd;
+}
+
+/* Sends REGISTER for a resource of alloc_size bytes that declares fd_count
+ * fds and carries fds[0, count) (which stay the caller's), proposing kmt
+ * when it is not 0, and reads the reply. */
+static void raw_register(struct xm_connection *conn, uint32_t kmt, uint32_t fd_count, uint64_t alloc_size,
+                         const int *fds, int count, struct xm_message *reply)
+{
+    struct xm_wire_register reg = {0};
+
+    reg.kind = XM_WIRE_KIND_RESOURCE;
+    reg.want_kmt = kmt != 0;
+    reg.kmt = kmt;
+    reg.fd_count = fd_count;
+    reg.desc.alloc_size = alloc_size;
+    XM_ASSERT_EQ(xm_connection_send_fds(conn->fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, fds, count), 0);
+    raw_read(conn, reply);
 }
 
 static void holder(void *arg)
@@ -468,6 +521,48 @@ XM_TEST(test_broker_survives_malformed_and_vanishing_clients)
     xm_ipc_teardown();
 }
 
+/* A registration may propose its KMT value (a client re-registering after
+ * a broker restart keeps its own); one without KMT shape is replaced. */
+XM_TEST(test_broker_replaces_proposed_kmt_values_without_kmt_shape)
+{
+    static const uint32_t proposals[] = {
+        0xc0000002u, /* bit 31 set */
+        0x40000001u, /* low bits 01 */
+        0x40000003u, /* low bits 11 */
+        0x00000002u, /* bit 30 clear */
+        0x4abcdef2u, /* well formed: kept */
+    };
+    struct xm_connection conn;
+    struct xm_message m;
+    struct scenario s;
+    pid_t a;
+
+    xm_ipc_setup();
+    scenario_open(&s, 29, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker */
+    (void)xm_ipc_receive(&s.to_consumer);
+    raw_open(&conn);
+    for (size_t i = 0; i < sizeof(proposals) / sizeof(proposals[0]); i++) {
+        int memfd = memfd_of(4096);
+
+        raw_register(&conn, proposals[i], 1, 4096, &memfd, 1, &m);
+        close(memfd);
+        XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+        XM_ASSERT_MSG(xm_kmt_is_well_formed(m.u.registered.kmt), "0x%x for 0x%x", m.u.registered.kmt,
+                      proposals[i]);
+        if (xm_kmt_is_well_formed(proposals[i]))
+            XM_ASSERT_EQ(m.u.registered.kmt, proposals[i]);
+        else
+            XM_ASSERT_NE(m.u.registered.kmt, proposals[i]);
+    }
+    xm_connection_finish(&conn);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
 /* A KMT value of an object of another kind (registered here by hand as a
  * fence) is refused by kind, not treated as a resource. */
 static void wrong_kind_opener(void *arg)
@@ -516,7 +611,7 @@ XM_TEST(test_kmt_value_is_checked_against_the_kind)
         XM_ASSERT_EQ(parsed, 1);
     } while (m.opcode == XM_OP_HELLO_REPLY);
     XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
-    XM_ASSERT_EQ(m.u.registered.kmt & 0xc0000003u, 0x40000002u);
+    XM_ASSERT(xm_kmt_is_well_formed(m.u.registered.kmt));
     b = xm_ipc_spawn(wrong_kind_opener, &s);
     xm_ipc_send(&s.to_consumer, m.u.registered.kmt);
     xm_ipc_wait_ok(b);
@@ -967,6 +1062,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_open_broker_directory_is_refused)
     XM_TEST_ENTRY(test_broker_survives_malformed_and_vanishing_clients)
     XM_TEST_ENTRY(test_kmt_value_is_checked_against_the_kind)
+    XM_TEST_ENTRY(test_broker_replaces_proposed_kmt_values_without_kmt_shape)
     XM_TEST_ENTRY(test_broker_refuses_peers_of_another_uid)
     XM_TEST_ENTRY(test_broker_refuses_other_protocol_versions)
     XM_TEST_ENTRY(test_duplicate_handle_into_another_process)

@@ -32,9 +32,6 @@ struct handle_entry {
 /* Values from XM_REMOTE_HANDLE_BIT up are handed out by the broker to
  * processes that receive a DuplicateHandle (ipc/protocol.h). */
 #define NT_HANDLE_LIMIT XM_REMOTE_HANDLE_BIT
-#define KMT_HIGH_BIT 0x40000000u
-#define KMT_LOW_BITS 0x2u
-#define KMT_RANDOM_MASK 0x3ffffffcu
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct xm_hash_map kmt_values;   /* value -> struct xm_object (no reference) */
@@ -51,7 +48,7 @@ static uint32_t random_kmt_value(void)
      * up; fall back to mixing the address space if it is somehow unavailable. */
     if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
         r = (uint32_t)(xm_hash_bytes(&r, sizeof(r)) ^ (uintptr_t)&r);
-    return KMT_HIGH_BIT | (r & KMT_RANDOM_MASK) | KMT_LOW_BITS;
+    return xm_kmt_from_random(r);
 }
 
 HRESULT xm_kmt_register(struct xm_object *object)
@@ -132,7 +129,7 @@ enum xm_lookup xm_kmt_open(uint32_t value, enum xm_object_kind kind, struct xm_o
     if (result == XM_LOOKUP_OK)
         *out = object;
     /* Another process's object: ask the broker (when one runs). */
-    if (result == XM_LOOKUP_NOT_FOUND && (value & XM_KMT_SHAPE_MASK) == XM_KMT_SHAPE)
+    if (result == XM_LOOKUP_NOT_FOUND && xm_kmt_is_well_formed(value))
         result = xm_share_open_kmt(value, kind, out);
     return result;
 }

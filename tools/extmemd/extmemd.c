@@ -31,13 +31,10 @@
 #include <unistd.h>
 
 #include "core/hash_map.h"
+#include "core/kmt_value.h"
 #include "ipc/connection.h"
 #include "ipc/protocol.h"
 
-/* KMT values: bit 30 set, low two bits 10 (core/handle_table.h). */
-#define KMT_HIGH_BIT 0x40000000u
-#define KMT_LOW_BITS 0x2u
-#define KMT_RANDOM_MASK 0x3ffffffcu
 #define SEND_TIMEOUT_S 2
 
 struct client;
@@ -140,14 +137,9 @@ static uint32_t fresh_kmt(struct broker *b)
     uint32_t value;
 
     do
-        value = KMT_HIGH_BIT | (random_u32() & KMT_RANDOM_MASK) | KMT_LOW_BITS;
+        value = xm_kmt_from_random(random_u32());
     while (xm_hash_map_get(&b->kmts, value));
     return value;
-}
-
-static bool is_kmt_shaped(uint32_t value)
-{
-    return (value & KMT_HIGH_BIT) && (value & 3u) == KMT_LOW_BITS;
 }
 
 /* The KMT value a registration gets: the one it asks for (a client
@@ -155,7 +147,7 @@ static bool is_kmt_shaped(uint32_t value)
  * well-formed and free, a fresh one otherwise. */
 static uint32_t kmt_for(struct broker *b, uint32_t wanted)
 {
-    return wanted && is_kmt_shaped(wanted) && !xm_hash_map_get(&b->kmts, wanted) ? wanted : fresh_kmt(b);
+    return xm_kmt_is_well_formed(wanted) && !xm_hash_map_get(&b->kmts, wanted) ? wanted : fresh_kmt(b);
 }
 
 /* ---- objects and references --------------------------------------------- */
