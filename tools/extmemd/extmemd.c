@@ -59,7 +59,7 @@ struct object {
     uint32_t name_access;
     struct holder *holders;
     uint32_t grants;       /* unclaimed DuplicateHandle grants, each a reference */
-    struct object *next_with_name_hash;
+    struct xm_hash_chain name_link; /* in broker.names while named */
 };
 
 /* A DuplicateHandle into process target_pid, waiting for its CLAIM. */
@@ -91,7 +91,7 @@ struct broker {
 
     struct xm_hash_map objects;  /* id -> object */
     struct xm_hash_map kmts;     /* kmt -> object */
-    struct xm_hash_map names;    /* name hash -> object chain */
+    struct xm_hash_map names;    /* name hash -> chain of object.name_link */
     struct xm_hash_map grants;   /* handle -> grant */
     size_t object_count;
 };
@@ -154,48 +154,28 @@ static uint32_t kmt_for(struct broker *b, uint32_t wanted)
 
 static struct object *find_name(struct broker *b, const char *name)
 {
-    struct object *o = xm_hash_map_get(&b->names, xm_hash_bytes(name, strlen(name)));
+    uint64_t hash = xm_hash_bytes(name, strlen(name));
 
-    while (o && strcmp(o->name, name) != 0)
-        o = o->next_with_name_hash;
-    return o;
+    for (struct xm_hash_chain *link = xm_hash_chain_first(&b->names, hash); link; link = link->next) {
+        struct object *o = xm_hash_chain_entry(link, struct object, name_link);
+
+        if (strcmp(o->name, name) == 0)
+            return o;
+    }
+    return NULL;
 }
 
 static bool link_name(struct broker *b, struct object *o)
 {
-    uint64_t hash = xm_hash_bytes(o->name, strlen(o->name));
-    struct object *head = xm_hash_map_get(&b->names, hash);
-
-    if (head) {
-        o->next_with_name_hash = head->next_with_name_hash;
-        head->next_with_name_hash = o;
-        return true;
-    }
-    o->next_with_name_hash = NULL;
-    return xm_hash_map_insert(&b->names, hash, o);
+    o->name_link.hash = xm_hash_bytes(o->name, strlen(o->name));
+    return xm_hash_chain_link(&b->names, &o->name_link);
 }
 
 static void drop_name(struct broker *b, struct object *o)
 {
-    uint64_t hash;
-    struct object *head;
-
     if (!o->name)
         return;
-    hash = xm_hash_bytes(o->name, strlen(o->name));
-    head = xm_hash_map_get(&b->names, hash);
-    if (head == o) {
-        xm_hash_map_remove(&b->names, hash);
-        if (o->next_with_name_hash)
-            xm_hash_map_insert(&b->names, hash, o->next_with_name_hash); /* cannot grow */
-    } else {
-        for (; head; head = head->next_with_name_hash) {
-            if (head->next_with_name_hash == o) {
-                head->next_with_name_hash = o->next_with_name_hash;
-                break;
-            }
-        }
-    }
+    xm_hash_chain_unlink(&b->names, &o->name_link);
     log_msg(b, "object %016llx loses name \"%s\"", (unsigned long long)o->id, o->name);
     free(o->name);
     o->name = NULL;
