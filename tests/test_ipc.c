@@ -458,6 +458,26 @@ static void raw_register(struct xm_connection *conn, uint32_t kmt, uint32_t fd_c
     raw_read(conn, reply);
 }
 
+/* Opens a KMT value as a raw client; returns the OBJECT's memory fd (the
+ * caller's) with the reply in *reply, or -1 with the ERROR in *reply. */
+static int raw_open_kmt(struct xm_connection *conn, uint32_t kmt, struct xm_message *reply)
+{
+    struct xm_wire_open_kmt body = {kmt, XM_WIRE_KIND_RESOURCE};
+
+    XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_OPEN_KMT, &body, sizeof(body), NULL, 0, -1), 0);
+    raw_read(conn, reply);
+    return reply->opcode == XM_OP_OBJECT ? xm_connection_take_fd(conn) : -1;
+}
+
+static bool same_file(int a, int b)
+{
+    struct stat sa, sb;
+
+    XM_ASSERT_EQ(fstat(a, &sa), 0);
+    XM_ASSERT_EQ(fstat(b, &sb), 0);
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static void holder(void *arg)
 {
     struct scenario *s = arg;
@@ -556,6 +576,82 @@ XM_TEST(test_broker_replaces_proposed_kmt_values_without_kmt_shape)
             XM_ASSERT_NE(m.u.registered.kmt, proposals[i]);
     }
     xm_connection_finish(&conn);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* A message's fds are the ones sent with it: extra ones are closed, not
+ * handed to the next message, and a message short of its fds is refused. */
+XM_TEST(test_fds_belong_to_the_message_they_came_with)
+{
+    struct xm_connection conn;
+    struct xm_message m;
+    struct scenario s;
+    int first, extra, second, sockets[2], fd, before;
+    uint32_t first_kmt, second_kmt;
+    pid_t a, broker;
+
+    xm_ipc_setup();
+    scenario_open(&s, 30, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker, holds one object */
+    (void)xm_ipc_receive(&s.to_consumer);
+    broker = xm_ipc_broker_pid();
+    XM_ASSERT(broker > 0);
+    before = xm_ipc_settled_fd_count(broker);
+    first = memfd_of(4096);
+    extra = memfd_of(4096);
+    second = memfd_of(8192);
+    XM_ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
+    raw_open(&conn);
+
+    /* REGISTER declares one fd and carries two; the next REGISTER carries
+     * its own, bigger memory, which it gets (not the extra 4 KiB). */
+    raw_register(&conn, 0x40000006u, 1, 4096, (const int[]){first, extra}, 2, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    first_kmt = m.u.registered.kmt;
+    raw_register(&conn, 0x4000000au, 1, 8192, &second, 1, &m);
+    XM_ASSERT_MSG(m.opcode == XM_OP_REGISTERED, "REGISTER: %s",
+                  m.opcode == XM_OP_ERROR ? xm_wire_error_name(m.u.error.code) : "?");
+    second_kmt = m.u.registered.kmt;
+    fd = raw_open_kmt(&conn, second_kmt, &m);
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT_EQ(m.u.object.desc.alloc_size, 8192);
+    XM_ASSERT(same_file(fd, second));
+    XM_ASSERT_EQ(xm_connection_take_fd(&conn), -1); /* one fd, as declared */
+    close(fd);
+    fd = raw_open_kmt(&conn, first_kmt, &m);
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT(same_file(fd, first));
+    close(fd);
+
+    /* An fd sent with a message that declares none is closed. */
+    XM_ASSERT_EQ(xm_connection_send(conn.fd, XM_OP_LIST, NULL, 0, NULL, 0, extra), 0);
+    do
+        raw_read(&conn, &m);
+    while (m.opcode == XM_OP_LIST_ENTRY);
+    XM_ASSERT_EQ(m.opcode, XM_OP_LIST_END);
+
+    /* A keyed mutex's page declared and missing, or not a memfd. */
+    raw_register(&conn, 0, 2, 4096, &extra, 1, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_ERROR);
+    XM_ASSERT_EQ(m.u.error.code, XM_WIRE_ERR_BAD_FD);
+    raw_register(&conn, 0, 2, 4096, (const int[]){extra, sockets[0]}, 2, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_ERROR);
+    XM_ASSERT_EQ(m.u.error.code, XM_WIRE_ERR_BAD_FD);
+
+    /* The broker holds this connection and two memories, nothing more. */
+    xm_ipc_assert_fd_count(broker, before + 3);
+    xm_connection_finish(&conn);
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_assert_fd_count(broker, before);
+    close(first);
+    close(extra);
+    close(second);
+    close(sockets[0]);
+    close(sockets[1]);
     xm_ipc_send(&s.to_producer, 1);
     xm_ipc_wait_ok(a);
     xm_ipc_assert_broker_objects(0);
@@ -1063,6 +1159,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_broker_survives_malformed_and_vanishing_clients)
     XM_TEST_ENTRY(test_kmt_value_is_checked_against_the_kind)
     XM_TEST_ENTRY(test_broker_replaces_proposed_kmt_values_without_kmt_shape)
+    XM_TEST_ENTRY(test_fds_belong_to_the_message_they_came_with)
     XM_TEST_ENTRY(test_broker_refuses_peers_of_another_uid)
     XM_TEST_ENTRY(test_broker_refuses_other_protocol_versions)
     XM_TEST_ENTRY(test_duplicate_handle_into_another_process)

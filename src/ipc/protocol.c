@@ -41,9 +41,13 @@ static const struct opcode_shape *find_shape(uint16_t opcode)
     return NULL;
 }
 
-int xm_protocol_carries_fd(uint16_t opcode)
+uint32_t xm_protocol_fd_count(const struct xm_message *m)
 {
-    return opcode == XM_OP_REGISTER || opcode == XM_OP_OBJECT;
+    switch (m->opcode) {
+    case XM_OP_REGISTER: return m->u.reg.fd_count;
+    case XM_OP_OBJECT: return m->u.object.fd_count;
+    default: return 0;
+    }
 }
 
 /* The name length field of a message with a name, from its fixed body. */

@@ -331,13 +331,15 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
     const struct xm_wire_register *r = &m->u.reg;
     struct xm_wire_registered out = {0};
     struct object *o = NULL;
-    struct stat st;
+    struct stat st, sync_st;
     int ret, sync_fd = r->fd_count == 2 ? xm_connection_take_fd(&c->conn) : -1;
 
     /* Memory is a file (a memfd, a GPU export): never a socket, whose
-     * passing would let a peer keep its own connection open through us. */
+     * passing would let a peer keep its own connection open through us.
+     * A keyed mutex's page is a memfd. */
     if (fd < 0 || fstat(fd, &st) != 0 || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode) || S_ISFIFO(st.st_mode) ||
-        !r->desc.alloc_size || (S_ISREG(st.st_mode) && (uint64_t)st.st_size < r->desc.alloc_size)) {
+        !r->desc.alloc_size || (S_ISREG(st.st_mode) && (uint64_t)st.st_size < r->desc.alloc_size) ||
+        (r->fd_count == 2 && (sync_fd < 0 || fstat(sync_fd, &sync_st) != 0 || !S_ISREG(sync_st.st_mode)))) {
         ret = reply_error(c, XM_WIRE_ERR_BAD_FD);
         goto done;
     }
@@ -577,8 +579,8 @@ static int handle_message(struct broker *b, struct client *c, const struct xm_me
         return reply(c, XM_OP_HELLO_REPLY, &hello, sizeof(hello), -1);
     }
     switch (m->opcode) {
-    /* Only REGISTER takes its fd off the queue: one left there by a message
-     * refused here is closed with the connection, which a refusal ends. */
+    /* Only REGISTER takes fds; those of any other message (and those a
+     * refused REGISTER leaves) are closed with the next message. */
     case XM_OP_REGISTER: return handle_register(b, c, m, xm_connection_take_fd(&c->conn));
     case XM_OP_NAME: return handle_name(b, c, m);
     case XM_OP_UNNAME: return handle_unname(b, c, m);
