@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/kmt_value.h"
@@ -659,6 +660,220 @@ XM_TEST(test_fds_belong_to_the_message_they_came_with)
     xm_ipc_teardown();
 }
 
+/* ---- a client that stops reading ------------------------------------------- */
+
+#define LONG_NAME 1000     /* bytes: a LIST entry of such an object is about 1.3 KB */
+#define STALL_OBJECTS 400  /* a LIST of them (about 500 KB) overfills a socket */
+
+/* Registers count objects of 4 KiB as a raw client, each with a long name. */
+static void raw_register_named(struct xm_connection *conn, int count, const char *tag)
+{
+    char name[LONG_NAME];
+    struct xm_message m;
+
+    for (int i = 0; i < count; i++) {
+        struct xm_wire_name body = {0, XM_WIRE_ACCESS_ALL, LONG_NAME};
+        int memfd = memfd_of(4096), n;
+
+        raw_register(conn, 0, 1, 4096, &memfd, 1, &m);
+        close(memfd);
+        XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+        body.id = m.u.registered.id;
+        memset(name, 'x', sizeof(name));
+        n = snprintf(name, sizeof(name), "%s-%05d-", tag, i);
+        name[n] = 'x'; /* no NUL on the wire */
+        XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_NAME, &body, sizeof(body), name, LONG_NAME, -1), 0);
+        raw_read(conn, &m);
+        XM_ASSERT_EQ(m.opcode, XM_OP_OK);
+    }
+}
+
+/* Sends a request without waiting: false once the broker hung up. */
+static bool raw_send_nowait(int fd, uint16_t opcode, const void *body, uint32_t size)
+{
+    uint8_t bytes[64];
+    struct xm_wire_header header = {opcode, 0, size};
+    ssize_t n;
+
+    XM_ASSERT(sizeof(header) + size <= sizeof(bytes));
+    memcpy(bytes, &header, sizeof(header));
+    if (size)
+        memcpy(bytes + sizeof(header), body, size);
+    do
+        n = send(fd, bytes, sizeof(header) + size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+        return false;
+    if (n < 0 && errno == EAGAIN) {
+        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+        return true;
+    }
+    XM_ASSERT_EQ(n, (ssize_t)(sizeof(header) + size));
+    return true;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Opens and releases a KMT value again and again, each open in time. */
+static void timed_opener(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE kmt = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    ID3D11Device1 *device = xm_test_device(NULL);
+
+    for (int i = 0; i < 20; i++) {
+        ID3D11Buffer *buffer = NULL;
+        struct timespec start;
+        long ms;
+
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, kmt, &IID_ID3D11Buffer, (void **)&buffer), S_OK);
+        ms = elapsed_ms(&start);
+        /* A broker that waits on a client that stopped reading takes
+         * seconds here. */
+        XM_ASSERT_MSG(ms < 500, "open %d took %ld ms", i, ms);
+        ID3D11Buffer_Release(buffer);
+    }
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_client_that_stops_reading_stalls_nobody)
+{
+    struct xm_wire_open_kmt open_body = {0, XM_WIRE_KIND_RESOURCE};
+    struct xm_connection stalled;
+    struct scenario hold, opens;
+    struct timespec start;
+    int before, lists = 0;
+    pid_t a, broker;
+    bool connected = true;
+
+    xm_ipc_setup();
+    scenario_open(&hold, 31, NULL);
+    scenario_open(&opens, 32, NULL);
+    a = xm_ipc_spawn(holder, &hold); /* starts the broker, holds one object */
+    open_body.kmt = (uint32_t)xm_ipc_receive(&hold.to_consumer);
+    broker = xm_ipc_broker_pid();
+    XM_ASSERT(broker > 0);
+    before = xm_ipc_settled_fd_count(broker);
+
+    /* A client holding many objects asks for them all, again and again,
+     * and for the holder's object (replies with fds), and reads nothing. */
+    raw_open(&stalled);
+    raw_register_named(&stalled, STALL_OBJECTS, "xm-stall");
+    for (int i = 0; i < 4; i++)
+        XM_ASSERT(raw_send_nowait(stalled.fd, XM_OP_LIST, NULL, 0));
+    for (int i = 0; i < 3; i++)
+        XM_ASSERT(raw_send_nowait(stalled.fd, XM_OP_OPEN_KMT, &open_body, sizeof(open_body)));
+
+    /* Another process's opens go on as usual meanwhile. */
+    xm_ipc_send(&opens.to_consumer, open_body.kmt);
+    xm_ipc_wait_ok(xm_ipc_spawn(timed_opener, &opens));
+    xm_ipc_assert_broker_objects(1 + STALL_OBJECTS); /* still connected: under its bound */
+
+    /* It goes on asking without reading until the broker drops it. */
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (connected && elapsed_ms(&start) < 20000) {
+        connected = raw_send_nowait(stalled.fd, XM_OP_LIST, NULL, 0);
+        lists++;
+    }
+    XM_ASSERT_MSG(!connected, "still connected after %d LISTs", lists);
+    /* Its objects, its references on the holder's and the fds of the
+     * replies it never read are gone with it. */
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_assert_fd_count(broker, before);
+    xm_connection_finish(&stalled);
+
+    xm_ipc_send(&hold.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&hold);
+    scenario_close(&opens);
+    xm_ipc_teardown();
+}
+
+/* An OBJECT reply queued behind replies the client has not read yet keeps
+ * its own fds: the object may die before the reply is written. */
+XM_TEST(test_queued_object_reply_outlives_its_object)
+{
+    struct xm_wire_open_kmt open_body = {0, XM_WIRE_KIND_RESOURCE};
+    struct xm_connection conn;
+    struct xm_wire_id unref = {0};
+    struct xm_message m;
+    struct scenario s;
+    uint32_t pattern = 0x5eed1234u, word = 0;
+    int memfd, before, lists_ended = 0, fd;
+    ino_t inode;
+    pid_t a, broker;
+    struct stat st;
+
+    xm_ipc_setup();
+    scenario_open(&s, 33, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker */
+    (void)xm_ipc_receive(&s.to_consumer);
+    broker = xm_ipc_broker_pid();
+    XM_ASSERT(broker > 0);
+    before = xm_ipc_settled_fd_count(broker);
+    raw_open(&conn);
+    raw_register_named(&conn, STALL_OBJECTS, "xm-queued");
+    memfd = memfd_of(4096);
+    XM_ASSERT_EQ(pwrite(memfd, &pattern, sizeof(pattern), 0), sizeof(pattern));
+    XM_ASSERT_EQ(fstat(memfd, &st), 0);
+    inode = st.st_ino;
+    raw_register(&conn, 0x40000016u, 1, 4096, &memfd, 1, &m);
+    close(memfd);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    unref.id = m.u.registered.id;
+    open_body.kmt = m.u.registered.kmt;
+
+    /* Unread: two LISTs (more than the socket holds), then OBJECT, then
+     * the two UNREFs that kill the object. */
+    for (int i = 0; i < 2; i++)
+        XM_ASSERT(raw_send_nowait(conn.fd, XM_OP_LIST, NULL, 0));
+    XM_ASSERT(raw_send_nowait(conn.fd, XM_OP_OPEN_KMT, &open_body, sizeof(open_body)));
+    for (int i = 0; i < 2; i++)
+        XM_ASSERT(raw_send_nowait(conn.fd, XM_OP_UNREF, &unref, sizeof(unref)));
+    xm_ipc_assert_broker_objects(1 + STALL_OBJECTS);
+    /* This connection, its named objects, and the queued reply's fd. */
+    xm_ipc_assert_fd_count(broker, before + 1 + STALL_OBJECTS + 1);
+
+    while (lists_ended < 2) {
+        raw_read(&conn, &m);
+        if (m.opcode == XM_OP_LIST_END)
+            lists_ended++;
+        else
+            XM_ASSERT_EQ(m.opcode, XM_OP_LIST_ENTRY);
+    }
+    raw_read(&conn, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_OBJECT);
+    XM_ASSERT_EQ(m.u.object.id, unref.id);
+    fd = xm_connection_take_fd(&conn);
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT_EQ(fstat(fd, &st), 0);
+    XM_ASSERT_EQ(st.st_ino, inode);
+    XM_ASSERT_EQ(pread(fd, &word, sizeof(word), 0), sizeof(word));
+    XM_ASSERT_EQ(word, pattern);
+    close(fd);
+    for (int i = 0; i < 2; i++) {
+        raw_read(&conn, &m);
+        XM_ASSERT_EQ(m.opcode, XM_OP_OK);
+    }
+    /* Sent: the broker closed its dup. */
+    xm_ipc_assert_fd_count(broker, before + 1 + STALL_OBJECTS);
+    xm_connection_finish(&conn);
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_assert_fd_count(broker, before);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
 /* A KMT value of an object of another kind (registered here by hand as a
  * fence) is refused by kind, not treated as a resource. */
 static void wrong_kind_opener(void *arg)
@@ -1160,6 +1375,8 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_kmt_value_is_checked_against_the_kind)
     XM_TEST_ENTRY(test_broker_replaces_proposed_kmt_values_without_kmt_shape)
     XM_TEST_ENTRY(test_fds_belong_to_the_message_they_came_with)
+    XM_TEST_ENTRY(test_client_that_stops_reading_stalls_nobody)
+    XM_TEST_ENTRY(test_queued_object_reply_outlives_its_object)
     XM_TEST_ENTRY(test_broker_refuses_peers_of_another_uid)
     XM_TEST_ENTRY(test_broker_refuses_other_protocol_versions)
     XM_TEST_ENTRY(test_duplicate_handle_into_another_process)

@@ -11,7 +11,10 @@
  * (xm_protocol_fd_count); fds beyond that, or sent with any other
  * message, are closed on receipt. The client speaks first (HELLO),
  * then every request gets exactly one reply, in order, except LIST, whose
- * reply is a run of LIST_ENTRY messages closed by LIST_END.
+ * reply is a run of LIST_ENTRY messages closed by LIST_END. The broker
+ * queues replies and writes them as the client reads (ipc/outbox.h); a
+ * client that leaves too much unread is disconnected, its references
+ * with it.
  *
  * Versioning: HELLO carries XM_PROTOCOL_VERSION; a broker that speaks
  * another version answers ERROR(XM_WIRE_ERR_VERSION) and hangs up.

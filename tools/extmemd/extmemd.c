@@ -33,9 +33,13 @@
 #include "core/hash_map.h"
 #include "core/kmt_value.h"
 #include "ipc/connection.h"
+#include "ipc/outbox.h"
 #include "ipc/protocol.h"
 
-#define SEND_TIMEOUT_S 2
+/* Replies queued for one client and not yet read: a LIST of 10,000
+ * objects is about 2.5 MB (more with long names). A client over this
+ * stopped reading and is dropped. */
+#define CLIENT_OUTBOX_MAX_BYTES (16u * 1024u * 1024u)
 
 struct client;
 
@@ -73,6 +77,8 @@ struct grant {
 
 struct client {
     struct xm_connection conn;
+    struct xm_outbox out;  /* replies the socket has not taken yet */
+    const char *dropped;   /* why the broker ends this client, or NULL */
     pid_t pid;
     uid_t uid;
     bool greeted;
@@ -267,11 +273,26 @@ static void drop_grant(struct broker *b, struct grant *g, bool keep_reference)
         destroy_if_unreferenced(b, o);
 }
 
-/* ---- replies -------------------------------------------------------------- */
+/* ---- replies --------------------------------------------------------------
+ * Replies are queued (the client's outbox) and written as the socket takes
+ * them, so a client that stops reading stalls nobody else. One that cannot
+ * be queued (the client left too much unread, or the broker is out of
+ * memory or fds) ends the client: -1, as when its socket breaks. */
+
+/* Queues a message with dups of fds[0, fd_count): the message stays
+ * valid even if the object the fds belong to dies before it is sent. */
+static int queue_reply(struct client *c, uint16_t opcode, const void *body, uint32_t size, const char *name,
+                       uint32_t name_len, const int *fds, uint32_t fd_count)
+{
+    if (xm_outbox_queue(&c->out, opcode, body, size, name, name_len, fds, fd_count) == 0)
+        return 0;
+    c->dropped = errno == ENOBUFS ? "it leaves its replies unread" : "no memory or fds for its reply";
+    return -1;
+}
 
 static int reply(struct client *c, uint16_t opcode, const void *body, uint32_t size, int fd)
 {
-    return xm_connection_send(c->conn.fd, opcode, body, size, NULL, 0, fd);
+    return queue_reply(c, opcode, body, size, NULL, 0, &fd, fd >= 0 ? 1 : 0);
 }
 
 static int reply_error(struct client *c, enum xm_wire_error code)
@@ -286,7 +307,7 @@ static int reply_ok(struct client *c)
     return reply(c, XM_OP_OK, NULL, 0, -1);
 }
 
-/* Sends OBJECT with a fresh dup of the object's fd. */
+/* Queues OBJECT with dups of the object's fds. */
 static int reply_object(struct client *c, const struct object *o, uint32_t access)
 {
     struct xm_wire_object body = {0};
@@ -297,9 +318,8 @@ static int reply_object(struct client *c, const struct object *o, uint32_t acces
     body.access = access;
     body.desc = o->desc;
     body.fd_count = o->sync_fd >= 0 ? 2 : 1;
-    /* sendmsg duplicates the fds into the peer; ours stay with the object. */
-    return xm_connection_send_fds(c->conn.fd, XM_OP_OBJECT, &body, sizeof(body), NULL, 0,
-                                  (const int[]){o->fd, o->sync_fd}, 2);
+    return queue_reply(c, XM_OP_OBJECT, &body, sizeof(body), NULL, 0, (const int[]){o->fd, o->sync_fd},
+                       body.fd_count);
 }
 
 static int send_entry(struct client *c, const struct object *o)
@@ -320,7 +340,7 @@ static int send_entry(struct client *c, const struct object *o)
         e.ref_count++;
     }
     e.name_len = name_len;
-    return xm_connection_send(c->conn.fd, XM_OP_LIST_ENTRY, &e, sizeof(e), o->name, name_len, -1);
+    return queue_reply(c, XM_OP_LIST_ENTRY, &e, sizeof(e), o->name, name_len, NULL, 0);
 }
 
 /* ---- handlers --------------------------------------------------------------
@@ -614,7 +634,7 @@ static void remove_client(struct broker *b, size_t index)
 {
     struct client *c = b->clients[index];
 
-    log_msg(b, "pid %d disconnects", (int)c->pid);
+    log_msg(b, "pid %d disconnects%s%s", (int)c->pid, c->dropped ? ": dropped, " : "", c->dropped ? c->dropped : "");
     /* Every reference the process held dies with it. */
     for (size_t i = 0; i < b->objects.capacity; i++) {
         struct object *o = b->objects.entries[i].key ? b->objects.entries[i].value : NULL;
@@ -622,6 +642,9 @@ static void remove_client(struct broker *b, size_t index)
         if (o && drop_refs(b, o, c, 0))
             i--; /* backward-shift deletion may have moved another entry into slot i */
     }
+    /* A last error reply (VERSION, MALFORMED) goes out if the socket takes it. */
+    xm_outbox_flush(&c->out, c->conn.fd);
+    xm_outbox_finish(&c->out);
     xm_connection_finish(&c->conn);
     free(c);
     b->clients[index] = b->clients[--b->client_count];
@@ -629,7 +652,6 @@ static void remove_client(struct broker *b, size_t index)
 
 static void accept_client(struct broker *b)
 {
-    struct timeval timeout = {SEND_TIMEOUT_S, 0};
     struct client *c;
     pid_t pid;
     uid_t uid;
@@ -643,10 +665,6 @@ static void accept_client(struct broker *b)
         close(fd);
         return;
     }
-    /* Replies are written blocking, bounded: a client that stops reading
-     * is dropped instead of stalling everyone. */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
     if (b->client_count == b->client_capacity) {
         size_t capacity = b->client_capacity ? b->client_capacity * 2 : 16;
         struct client **clients = realloc(b->clients, capacity * sizeof(*clients));
@@ -664,6 +682,7 @@ static void accept_client(struct broker *b)
         return;
     }
     xm_connection_init(&c->conn, fd);
+    xm_outbox_init(&c->out, CLIENT_OUTBOX_MAX_BYTES);
     c->pid = pid;
     c->uid = uid;
     b->clients[b->client_count++] = c;
@@ -688,7 +707,7 @@ static bool serve_client(struct broker *b, struct client *c)
         reply_error(c, XM_WIRE_ERR_MALFORMED);
         return false;
     }
-    return true;
+    return xm_outbox_flush(&c->out, c->conn.fd) == 0;
 }
 
 /* ---- the listening socket ------------------------------------------------- */
@@ -796,8 +815,11 @@ static int run(struct broker *b)
             fds_capacity = count * 2;
         }
         fds[n++] = (struct pollfd){b->listen_fd, POLLIN, 0};
-        for (size_t i = 0; i < b->client_count; i++)
-            fds[n++] = (struct pollfd){b->clients[i]->conn.fd, POLLIN, 0};
+        for (size_t i = 0; i < b->client_count; i++) {
+            struct client *c = b->clients[i];
+
+            fds[n++] = (struct pollfd){c->conn.fd, POLLIN | (xm_outbox_pending(&c->out) ? POLLOUT : 0), 0};
+        }
         for (size_t i = 0; i < b->grants.capacity; i++)
             if (b->grants.entries[i].key) {
                 grant_of[n] = (uint32_t)b->grants.entries[i].key;
@@ -827,7 +849,15 @@ static int run(struct broker *b)
         /* Clients first, from the end, so removal does not shift the
          * entries still to visit; fds[1 + i] is client i. */
         for (size_t i = clients; i-- > 0;) {
-            if (fds[1 + i].revents && !serve_client(b, b->clients[i]))
+            struct client *c = b->clients[i];
+            short revents = fds[1 + i].revents;
+            bool keep = true;
+
+            if (revents & POLLOUT)
+                keep = xm_outbox_flush(&c->out, c->conn.fd) == 0;
+            if (keep && (revents & ~POLLOUT))
+                keep = serve_client(b, c);
+            if (!keep)
                 remove_client(b, i);
         }
         for (size_t i = 1 + clients; i < n; i++)
