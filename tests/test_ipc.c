@@ -7,7 +7,9 @@
  * of its own (xm_ipc_setup); the test process itself only watches.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -653,6 +655,134 @@ XM_TEST(test_fds_belong_to_the_message_they_came_with)
     close(second);
     close(sockets[0]);
     close(sockets[1]);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* REGISTER of a whole description, for the merge tests. */
+static void raw_register_desc(struct xm_connection *conn, uint32_t kind, const struct xm_wire_desc *desc, int fd,
+                              struct xm_message *reply)
+{
+    struct xm_wire_register reg = {0};
+
+    reg.kind = kind;
+    reg.want_kmt = 1;
+    reg.fd_count = 1;
+    reg.desc = *desc;
+    XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, fd), 0);
+    raw_read(conn, reply);
+}
+
+static uint32_t raw_total_refs(struct xm_connection *conn, uint32_t kmt)
+{
+    struct xm_wire_info_kmt body = {kmt, 0};
+    struct xm_message m;
+
+    XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_INFO_KMT, &body, sizeof(body), NULL, 0, -1), 0);
+    raw_read(conn, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_LIST_ENTRY);
+    return m.u.list_entry.total_refs;
+}
+
+static void assert_refused_as_mismatch(const struct xm_message *m)
+{
+    XM_ASSERT_EQ(m->opcode, XM_OP_ERROR);
+    XM_ASSERT_EQ(m->u.error.code, XM_WIRE_ERR_MISMATCH);
+}
+
+/* A memfd registered again (a client after a broker restart) is the same
+ * object when kind and description match, and refused when they don't;
+ * once the object died, the memory is free to register anew. */
+XM_TEST(test_reregistered_memory_merges_only_with_the_same_resource)
+{
+    struct xm_connection first, second;
+    struct xm_wire_desc desc = {0}, other;
+    struct xm_message m;
+    struct scenario s;
+    uint64_t id;
+    uint32_t kmt;
+    int memfd, null_fd;
+    pid_t a;
+
+    xm_ipc_setup();
+    scenario_open(&s, 34, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker, holds one object */
+    (void)xm_ipc_receive(&s.to_consumer);
+    memfd = memfd_of(4096);
+    desc.dimension = D3D11_RESOURCE_DIMENSION_TEXTURE2D;
+    desc.format = DXGI_FORMAT_R8G8B8A8_UNORM;
+    desc.width = desc.height = 32;
+    desc.depth = desc.mip_levels = desc.array_size = 1;
+    desc.misc_flags = D3D11_RESOURCE_MISC_SHARED;
+    desc.alloc_size = 4096;
+    snprintf(desc.backend, sizeof(desc.backend), "host");
+    raw_open(&first);
+    raw_open(&second);
+    raw_register_desc(&first, XM_WIRE_KIND_RESOURCE, &desc, memfd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    id = m.u.registered.id;
+    kmt = m.u.registered.kmt;
+
+    /* The same: merged, one object with a reference from each. Bytes
+     * after the backend name's NUL are no part of the description. */
+    other = desc;
+    other.backend[sizeof(other.backend) - 1] = 'z';
+    raw_register_desc(&second, XM_WIRE_KIND_RESOURCE, &other, memfd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    XM_ASSERT_EQ(m.u.registered.id, id);
+    XM_ASSERT_EQ(m.u.registered.kmt, kmt);
+    XM_ASSERT_EQ(raw_total_refs(&second, kmt), 2);
+
+    /* Another kind, size, shape or backend: refused, nothing added. */
+    raw_register_desc(&second, XM_WIRE_KIND_FENCE, &desc, memfd, &m);
+    assert_refused_as_mismatch(&m);
+    other = desc;
+    other.alloc_size = 2048;
+    raw_register_desc(&second, XM_WIRE_KIND_RESOURCE, &other, memfd, &m);
+    assert_refused_as_mismatch(&m);
+    other = desc;
+    other.width = 16;
+    raw_register_desc(&second, XM_WIRE_KIND_RESOURCE, &other, memfd, &m);
+    assert_refused_as_mismatch(&m);
+    other = desc;
+    snprintf(other.backend, sizeof(other.backend), "cuda");
+    raw_register_desc(&second, XM_WIRE_KIND_RESOURCE, &other, memfd, &m);
+    assert_refused_as_mismatch(&m);
+    XM_ASSERT_EQ(raw_total_refs(&second, kmt), 2);
+    xm_ipc_assert_broker_objects(2);
+
+    /* The merged object lives while either holds it. */
+    xm_connection_finish(&first);
+    for (int i = 0; i < 200 && raw_total_refs(&second, kmt) != 1; i++) /* the broker reads the hang-up */
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    XM_ASSERT_EQ(raw_total_refs(&second, kmt), 1);
+    xm_connection_finish(&second);
+    xm_ipc_assert_broker_objects(1);
+
+    /* Dead: the same memory registers as a new object, of any kind. */
+    raw_open(&first);
+    raw_register_desc(&first, XM_WIRE_KIND_FENCE, &desc, memfd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    XM_ASSERT_NE(m.u.registered.id, id);
+
+    /* Not a memfd: never merged (the cuda backend's VMM fds all share the
+     * inode of one device file). */
+    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    XM_ASSERT(null_fd >= 0);
+    raw_register_desc(&first, XM_WIRE_KIND_RESOURCE, &desc, null_fd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    id = m.u.registered.id;
+    raw_register_desc(&first, XM_WIRE_KIND_RESOURCE, &desc, null_fd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    XM_ASSERT_NE(m.u.registered.id, id);
+    xm_ipc_assert_broker_objects(4);
+    xm_connection_finish(&first);
+    close(null_fd);
+    close(memfd);
+
     xm_ipc_send(&s.to_producer, 1);
     xm_ipc_wait_ok(a);
     xm_ipc_assert_broker_objects(0);
@@ -1375,6 +1505,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_kmt_value_is_checked_against_the_kind)
     XM_TEST_ENTRY(test_broker_replaces_proposed_kmt_values_without_kmt_shape)
     XM_TEST_ENTRY(test_fds_belong_to_the_message_they_came_with)
+    XM_TEST_ENTRY(test_reregistered_memory_merges_only_with_the_same_resource)
     XM_TEST_ENTRY(test_client_that_stops_reading_stalls_nobody)
     XM_TEST_ENTRY(test_queued_object_reply_outlives_its_object)
     XM_TEST_ENTRY(test_broker_refuses_peers_of_another_uid)

@@ -140,6 +140,7 @@ const char *xm_wire_error_name(uint32_t code)
     case XM_WIRE_ERR_ACCESS: return "ACCESS";
     case XM_WIRE_ERR_NO_PROCESS: return "NO_PROCESS";
     case XM_WIRE_ERR_NOT_REFERENCED: return "NOT_REFERENCED";
+    case XM_WIRE_ERR_MISMATCH: return "MISMATCH";
     default: return "UNKNOWN";
     }
 }

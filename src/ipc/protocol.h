@@ -84,6 +84,8 @@ enum xm_wire_error {
     XM_WIRE_ERR_ACCESS = 8,         /* asks for more access than the source grants */
     XM_WIRE_ERR_NO_PROCESS = 9,     /* DUPLICATE: the target pid is not a live peer's process */
     XM_WIRE_ERR_NOT_REFERENCED = 10, /* the client holds no reference on that id */
+    XM_WIRE_ERR_MISMATCH = 11,      /* REGISTER: that memory is registered already, as
+                                     * another kind or with another description */
 };
 
 /* Object kinds, as core/object.h numbers them. */
@@ -122,9 +124,13 @@ struct xm_wire_hello {
  * fd_count, or another kind of fd, is ERROR(BAD_FD).
  * kmt: 0 for none, else the value the client proposes; the broker
  * keeps it when no live object has it and else picks a fresh random one.
- * When another live object has the same memory (same inode, a client
- * re-registering after a broker restart) the broker adds a reference to it
- * instead. Reply: REGISTERED. */
+ * When another live object has the same memory (a memfd of the same
+ * device and inode: a client re-registering after a broker restart) and
+ * the same kind and description, the broker adds a reference to it
+ * instead (kmt is then only used when that object has no value yet); of
+ * another kind or description, it refuses: ERROR(MISMATCH). Other fds
+ * (the cuda backend's VMM fds all share one inode) are never merged.
+ * Reply: REGISTERED. */
 struct xm_wire_register {
     uint32_t kind;
     uint32_t want_kmt;  /* 0 or 1 */

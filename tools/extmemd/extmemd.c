@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,9 @@ struct object {
     uint32_t kind;
     int fd;
     int sync_fd;           /* the keyed mutex's page, or -1 */
-    dev_t dev;
+    dev_t dev;             /* the memory's file: merges re-registrations of a memfd */
     ino_t ino;
+    struct xm_hash_chain memory_link; /* in broker.memories (memfds only); hash 0: not linked */
     struct xm_wire_desc desc;
     uint32_t kmt;          /* 0: none */
     char *name;            /* NULL: none */
@@ -99,6 +101,7 @@ struct broker {
     struct xm_hash_map kmts;     /* kmt -> object */
     struct xm_hash_map names;    /* name hash -> chain of object.name_link */
     struct xm_hash_map grants;   /* handle -> grant */
+    struct xm_hash_map memories; /* hash of (dev, inode) -> chain of object.memory_link */
     size_t object_count;
 };
 
@@ -187,6 +190,53 @@ static void drop_name(struct broker *b, struct object *o)
     o->name = NULL;
 }
 
+/* Only a regular file (a memfd) names its memory by inode: a GPU export
+ * (the cuda backend's VMM fd) is an open of /dev/nvidiactl, the same inode
+ * for every allocation, so those are never looked up here. */
+static uint64_t memory_hash(dev_t dev, ino_t ino)
+{
+    const uint64_t key[2] = {(uint64_t)dev, (uint64_t)ino};
+
+    return xm_hash_bytes(key, sizeof(key));
+}
+
+static struct object *find_memory(struct broker *b, dev_t dev, ino_t ino)
+{
+    for (struct xm_hash_chain *link = xm_hash_chain_first(&b->memories, memory_hash(dev, ino)); link;
+         link = link->next) {
+        struct object *o = xm_hash_chain_entry(link, struct object, memory_link);
+
+        if (o->dev == dev && o->ino == ino)
+            return o;
+    }
+    return NULL;
+}
+
+static bool link_memory(struct broker *b, struct object *o)
+{
+    o->memory_link.hash = memory_hash(o->dev, o->ino);
+    if (xm_hash_chain_link(&b->memories, &o->memory_link))
+        return true;
+    o->memory_link.hash = 0;
+    return false;
+}
+
+static void unlink_memory(struct broker *b, struct object *o)
+{
+    if (o->memory_link.hash)
+        xm_hash_chain_unlink(&b->memories, &o->memory_link);
+    o->memory_link.hash = 0;
+}
+
+/* Whether two registrations describe the same resource. The backend name
+ * compares as a string: what follows its NUL means nothing. */
+static bool same_desc(const struct xm_wire_desc *a, const struct xm_wire_desc *b)
+{
+    _Static_assert(offsetof(struct xm_wire_desc, backend) == 12 * sizeof(uint32_t) + sizeof(uint64_t),
+                   "struct xm_wire_desc has no padding before its backend name");
+    return memcmp(a, b, offsetof(struct xm_wire_desc, backend)) == 0 && strcmp(a->backend, b->backend) == 0;
+}
+
 static uint32_t total_refs(const struct object *o)
 {
     uint32_t n = o->grants;
@@ -206,6 +256,7 @@ static void destroy_if_unreferenced(struct broker *b, struct object *o)
     if (o->kmt)
         xm_hash_map_remove(&b->kmts, o->kmt);
     drop_name(b, o);
+    unlink_memory(b, o);
     close(o->fd);
     if (o->sync_fd >= 0)
         close(o->sync_fd);
@@ -346,11 +397,37 @@ static int send_entry(struct client *c, const struct object *o)
 /* ---- handlers --------------------------------------------------------------
  * Each returns what reply() returned: -1 means the client is gone. */
 
+/* A registration of memory that object o already has: the same resource,
+ * which the client now holds too, or else a registration to refuse (one
+ * memory is one object, of one kind and one description). */
+static int merge_registration(struct broker *b, struct client *c, struct object *o, const struct xm_wire_register *r)
+{
+    struct xm_wire_registered out = {0};
+
+    if (o->kind != r->kind || !same_desc(&o->desc, &r->desc))
+        return reply_error(c, XM_WIRE_ERR_MISMATCH);
+    /* The KMT value first: a registration that asked for one and cannot
+     * have it fails whole, as a new object's does. */
+    if (r->want_kmt && !o->kmt) {
+        uint32_t kmt = kmt_for(b, r->kmt);
+
+        if (!xm_hash_map_insert(&b->kmts, kmt, o))
+            return reply_error(c, XM_WIRE_ERR_NO_MEMORY);
+        o->kmt = kmt;
+    }
+    if (!add_ref(o, c))
+        return reply_error(c, XM_WIRE_ERR_NO_MEMORY);
+    log_msg(b, "pid %d registers object %016llx again", (int)c->pid, (unsigned long long)o->id);
+    out.id = o->id;
+    out.kmt = o->kmt;
+    return reply(c, XM_OP_REGISTERED, &out, sizeof(out), -1);
+}
+
 static int handle_register(struct broker *b, struct client *c, const struct xm_message *m, int fd)
 {
     const struct xm_wire_register *r = &m->u.reg;
     struct xm_wire_registered out = {0};
-    struct object *o = NULL;
+    struct object *o = NULL, *same;
     struct stat st, sync_st;
     int ret, sync_fd = r->fd_count == 2 ? xm_connection_take_fd(&c->conn) : -1;
 
@@ -364,34 +441,11 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
         goto done;
     }
     /* A client re-registering after a broker restart: the same memory may
-     * already be here, registered by another holder. Share it. Only a
-     * regular file (a memfd) names its memory by inode: a GPU export (the
-     * cuda backend's VMM fd) is an open of /dev/nvidiactl, the same inode
-     * for every allocation, so those are never merged. */
-    for (size_t i = 0; S_ISREG(st.st_mode) && i < b->objects.capacity; i++) {
-        struct object *other = b->objects.entries[i].key ? b->objects.entries[i].value : NULL;
-
-        if (other && other->dev == st.st_dev && other->ino == st.st_ino && other->kind == r->kind) {
-            /* The KMT value first: a registration that asked for one and
-             * cannot have it fails whole, as a new object's does. */
-            if (r->want_kmt && !other->kmt) {
-                uint32_t kmt = kmt_for(b, r->kmt);
-
-                if (!xm_hash_map_insert(&b->kmts, kmt, other)) {
-                    ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
-                    goto done;
-                }
-                other->kmt = kmt;
-            }
-            if (!add_ref(other, c)) {
-                ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
-                goto done;
-            }
-            out.id = other->id;
-            out.kmt = other->kmt;
-            ret = reply(c, XM_OP_REGISTERED, &out, sizeof(out), -1);
-            goto done;
-        }
+     * already be here, registered by another holder. */
+    same = S_ISREG(st.st_mode) ? find_memory(b, st.st_dev, st.st_ino) : NULL;
+    if (same) {
+        ret = merge_registration(b, c, same, r);
+        goto done;
     }
     o = calloc(1, sizeof(*o));
     if (!o) {
@@ -413,10 +467,12 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
         ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
         goto done;
     }
-    if ((o->kmt && !xm_hash_map_insert(&b->kmts, o->kmt, o)) || !add_ref(o, c)) {
+    if ((o->kmt && !xm_hash_map_insert(&b->kmts, o->kmt, o)) || (S_ISREG(st.st_mode) && !link_memory(b, o)) ||
+        !add_ref(o, c)) {
         xm_hash_map_remove(&b->objects, o->id);
         if (o->kmt)
             xm_hash_map_remove(&b->kmts, o->kmt);
+        unlink_memory(b, o);
         ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
         goto done;
     }
@@ -888,6 +944,7 @@ static void shutdown_broker(struct broker *b)
     xm_hash_map_finish(&b->kmts);
     xm_hash_map_finish(&b->names);
     xm_hash_map_finish(&b->grants);
+    xm_hash_map_finish(&b->memories);
     if (b->owns_socket_path)
         unlink(b->socket_path);
     if (b->listen_fd >= 0)
