@@ -71,8 +71,10 @@ int xm_connection_next(struct xm_connection *conn, struct xm_message *out);
 int xm_connection_take_fd(struct xm_connection *conn);
 
 /* Sends one message (header built here; name may be NULL) and, when
- * send_fd >= 0, that fd with it. Returns 0, or -1 with errno when the
- * whole message could not be written (the stream is then unusable). */
+ * send_fd >= 0, that fd with it, blocking until all is written (the fds
+ * go with the first byte, on a sendmsg() of this message only). Returns
+ * 0, or -1 with errno when the whole message could not be written (the
+ * stream is then unusable). */
 int xm_connection_send(int fd, uint16_t opcode, const void *body, uint32_t body_size, const char *name,
                        uint32_t name_len, int send_fd);
 

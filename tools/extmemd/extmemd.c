@@ -655,8 +655,8 @@ static int handle_message(struct broker *b, struct client *c, const struct xm_me
         return reply(c, XM_OP_HELLO_REPLY, &hello, sizeof(hello), -1);
     }
     switch (m->opcode) {
-    /* Only REGISTER takes fds; those of any other message (and those a
-     * refused REGISTER leaves) are closed with the next message. */
+    /* Only REGISTER takes fds: no other message declares any, so the
+     * connection closed those that came with one. */
     case XM_OP_REGISTER: return handle_register(b, c, m, xm_connection_take_fd(&c->conn));
     case XM_OP_NAME: return handle_name(b, c, m);
     case XM_OP_UNNAME: return handle_unname(b, c, m);
