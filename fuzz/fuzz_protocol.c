@@ -5,7 +5,8 @@
  * The input is a byte stream as a client would send it: the harness parses
  * message after message, the way the broker does, and checks what a
  * successful parse promises (the size consumed fits the input, a name is
- * in bounds, has no NUL and its stated length). Build with
+ * in bounds, has no NUL and its stated length, a message declares at most
+ * XM_WIRE_MAX_FDS fds). Build with
  * -DEXTMEM_BUILD_FUZZ=ON and clang (scripts/fuzz-protocol.sh); without
  * libFuzzer, fuzz/replay_main.c runs the same function over the corpus.
  */
@@ -37,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 m.name_len > XM_WIRE_MAX_NAME || memchr(m.name, '\0', m.name_len))
                 abort();
         }
-        (void)xm_protocol_carries_fd(m.opcode);
+        if (xm_protocol_fd_count(&m) > XM_WIRE_MAX_FDS)
+            abort();
         (void)xm_wire_error_name(m.opcode == XM_OP_ERROR ? m.u.error.code : 0);
         data += taken;
         size -= (size_t)taken;

@@ -13,3 +13,7 @@ foreach(t test_ipc test_crash)
     add_dependencies(${t} extmemd extmem_cli)
   endif()
 endforeach()
+
+# The broker's reply queue against the reading side, over a socketpair.
+xm_add_test(NAME test_outbox SOURCES test_outbox.c ${PROJECT_SOURCE_DIR}/src/ipc/outbox.c INTERNAL LABELS ipc)
+target_link_libraries(test_outbox PRIVATE xm_ipc_util)

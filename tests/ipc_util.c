@@ -229,19 +229,57 @@ pid_t xm_ipc_broker_pid(void)
     return pid;
 }
 
-int xm_ipc_fd_count(void)
+int xm_ipc_fd_count_of(pid_t pid)
 {
-    DIR *dir = opendir("/proc/self/fd");
+    char path[64];
     struct dirent *entry;
     int count = 0;
+    DIR *dir;
 
+    if (pid)
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    else
+        snprintf(path, sizeof(path), "/proc/self/fd");
+    dir = opendir(path);
     if (!dir)
         return -1;
     while ((entry = readdir(dir)))
         if (entry->d_name[0] != '.')
             count++;
     closedir(dir);
-    return count - 1; /* the directory's own fd */
+    return pid ? count : count - 1; /* the directory's own fd */
+}
+
+int xm_ipc_fd_count(void)
+{
+    return xm_ipc_fd_count_of(0);
+}
+
+int xm_ipc_settled_fd_count(pid_t pid)
+{
+    int last = xm_ipc_fd_count_of(pid), now = last;
+
+    for (int i = 0; i < 100; i++) {
+        nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+        now = xm_ipc_fd_count_of(pid);
+        if (now == last)
+            break;
+        last = now;
+    }
+    return now;
+}
+
+void xm_ipc_assert_fd_count(pid_t pid, int count)
+{
+    int now = -2;
+
+    for (int i = 0; i < 400; i++) {
+        now = xm_ipc_fd_count_of(pid);
+        if (now == count)
+            return;
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    }
+    XM_ASSERT_EQ(now, count);
 }
 
 void xm_ipc_pattern(uint32_t *words, size_t count, uint32_t seed)

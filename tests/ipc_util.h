@@ -48,6 +48,13 @@ void xm_ipc_assert_broker_objects(long count);
 pid_t xm_ipc_broker_pid(void);
 /* Open fds of this process. */
 int xm_ipc_fd_count(void);
+/* Open fds of process pid (this process when pid is 0), or -1. */
+int xm_ipc_fd_count_of(pid_t pid);
+/* The fds of process pid once the count stops moving (a broker closes a
+ * connection a moment after its peer hung up). */
+int xm_ipc_settled_fd_count(pid_t pid);
+/* Waits up to two seconds for process pid to hold `count` fds. */
+void xm_ipc_assert_fd_count(pid_t pid, int count);
 
 /* Fills words with a pattern derived from seed. */
 void xm_ipc_pattern(uint32_t *words, size_t count, uint32_t seed);

@@ -7,7 +7,9 @@
  * of its own (xm_ipc_setup); the test process itself only watches.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -17,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/kmt_value.h"
 #include "ipc/connection.h"
 #include "ipc/protocol.h"
 #include "ipc_util.h"
@@ -341,8 +344,8 @@ XM_TEST(test_kmt_values_differ_between_runs)
     xm_ipc_wait_ok(xm_ipc_spawn(kmt_reporter, &s));
     second = xm_ipc_receive(&s.to_consumer);
     XM_ASSERT_NE(first, second);
-    XM_ASSERT_EQ(first & 0xc0000003u, 0x40000002u);
-    XM_ASSERT_EQ(second & 0xc0000003u, 0x40000002u);
+    XM_ASSERT(xm_kmt_is_well_formed((uint32_t)first));
+    XM_ASSERT(xm_kmt_is_well_formed((uint32_t)second));
     scenario_close(&s);
     xm_ipc_teardown();
 }
@@ -404,6 +407,78 @@ static int raw_connect(void)
     XM_ASSERT(fd >= 0);
     XM_ASSERT_EQ(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
     return fd;
+}
+
+/* A raw client: connected, HELLO said and answered. */
+static void raw_open(struct xm_connection *conn)
+{
+    struct xm_wire_hello hello = {XM_PROTOCOL_VERSION, 0};
+    struct xm_message m;
+    int parsed;
+
+    xm_connection_init(conn, raw_connect());
+    XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_HELLO, &hello, sizeof(hello), NULL, 0, -1), 0);
+    while ((parsed = xm_connection_next(conn, &m)) == 0)
+        XM_ASSERT(xm_connection_fill(conn, false) > 0);
+    XM_ASSERT_EQ(parsed, 1);
+    XM_ASSERT_EQ(m.opcode, XM_OP_HELLO_REPLY);
+}
+
+/* The next message from the broker (waits for it). */
+static void raw_read(struct xm_connection *conn, struct xm_message *m)
+{
+    int parsed;
+
+    while ((parsed = xm_connection_next(conn, m)) == 0)
+        XM_ASSERT(xm_connection_fill(conn, false) > 0);
+    XM_ASSERT_EQ(parsed, 1);
+}
+
+/* A memfd of size bytes. */
+static int memfd_of(size_t size)
+{
+    int fd = memfd_create("xm-raw", MFD_CLOEXEC);
+
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT_EQ(ftruncate(fd, (off_t)size), 0);
+    return fd;
+}
+
+/* Sends REGISTER for a resource of alloc_size bytes that declares fd_count
+ * fds and carries fds[0, count) (which stay the caller's), proposing kmt
+ * when it is not 0, and reads the reply. */
+static void raw_register(struct xm_connection *conn, uint32_t kmt, uint32_t fd_count, uint64_t alloc_size,
+                         const int *fds, int count, struct xm_message *reply)
+{
+    struct xm_wire_register reg = {0};
+
+    reg.kind = XM_WIRE_KIND_RESOURCE;
+    reg.want_kmt = kmt != 0;
+    reg.kmt = kmt;
+    reg.fd_count = fd_count;
+    reg.desc.alloc_size = alloc_size;
+    XM_ASSERT_EQ(xm_connection_send_fds(conn->fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, fds, count), 0);
+    raw_read(conn, reply);
+}
+
+/* Opens a KMT value as a raw client; returns the OBJECT's memory fd (the
+ * caller's) with the reply in *reply, or -1 with the ERROR in *reply. */
+static int raw_open_kmt(struct xm_connection *conn, uint32_t kmt, struct xm_message *reply)
+{
+    struct xm_wire_open_kmt body = {kmt, XM_WIRE_KIND_RESOURCE};
+
+    XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_OPEN_KMT, &body, sizeof(body), NULL, 0, -1), 0);
+    raw_read(conn, reply);
+    return reply->opcode == XM_OP_OBJECT ? xm_connection_take_fd(conn) : -1;
+}
+
+static bool same_file(int a, int b)
+{
+    struct stat sa, sb;
+
+    XM_ASSERT_EQ(fstat(a, &sa), 0);
+    XM_ASSERT_EQ(fstat(b, &sb), 0);
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 static void holder(void *arg)
@@ -469,6 +544,466 @@ XM_TEST(test_broker_survives_malformed_and_vanishing_clients)
     xm_ipc_teardown();
 }
 
+/* A registration may propose its KMT value (a client re-registering after
+ * a broker restart keeps its own); one without KMT shape is replaced. */
+XM_TEST(test_broker_replaces_proposed_kmt_values_without_kmt_shape)
+{
+    static const uint32_t proposals[] = {
+        0xc0000002u, /* bit 31 set */
+        0x40000001u, /* low bits 01 */
+        0x40000003u, /* low bits 11 */
+        0x00000002u, /* bit 30 clear */
+        0x4abcdef2u, /* well formed: kept */
+    };
+    struct xm_connection conn;
+    struct xm_message m;
+    struct scenario s;
+    pid_t a;
+
+    xm_ipc_setup();
+    scenario_open(&s, 29, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker */
+    (void)xm_ipc_receive(&s.to_consumer);
+    raw_open(&conn);
+    for (size_t i = 0; i < sizeof(proposals) / sizeof(proposals[0]); i++) {
+        int memfd = memfd_of(4096);
+
+        raw_register(&conn, proposals[i], 1, 4096, &memfd, 1, &m);
+        close(memfd);
+        XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+        XM_ASSERT_MSG(xm_kmt_is_well_formed(m.u.registered.kmt), "0x%x for 0x%x", m.u.registered.kmt,
+                      proposals[i]);
+        if (xm_kmt_is_well_formed(proposals[i]))
+            XM_ASSERT_EQ(m.u.registered.kmt, proposals[i]);
+        else
+            XM_ASSERT_NE(m.u.registered.kmt, proposals[i]);
+    }
+    xm_connection_finish(&conn);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* A message's fds are the ones sent with it: extra ones are closed, not
+ * handed to the next message, and a message short of its fds is refused. */
+XM_TEST(test_fds_belong_to_the_message_they_came_with)
+{
+    struct xm_connection conn;
+    struct xm_message m;
+    struct scenario s;
+    int first, extra, second, sockets[2], fd, before;
+    uint32_t first_kmt, second_kmt;
+    pid_t a, broker;
+
+    xm_ipc_setup();
+    scenario_open(&s, 30, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker, holds one object */
+    (void)xm_ipc_receive(&s.to_consumer);
+    broker = xm_ipc_broker_pid();
+    XM_ASSERT(broker > 0);
+    before = xm_ipc_settled_fd_count(broker);
+    first = memfd_of(4096);
+    extra = memfd_of(4096);
+    second = memfd_of(8192);
+    XM_ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
+    raw_open(&conn);
+
+    /* REGISTER declares one fd and carries two; the next REGISTER carries
+     * its own, bigger memory, which it gets (not the extra 4 KiB). */
+    raw_register(&conn, 0x40000006u, 1, 4096, (const int[]){first, extra}, 2, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    first_kmt = m.u.registered.kmt;
+    raw_register(&conn, 0x4000000au, 1, 8192, &second, 1, &m);
+    XM_ASSERT_MSG(m.opcode == XM_OP_REGISTERED, "REGISTER: %s",
+                  m.opcode == XM_OP_ERROR ? xm_wire_error_name(m.u.error.code) : "?");
+    second_kmt = m.u.registered.kmt;
+    fd = raw_open_kmt(&conn, second_kmt, &m);
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT_EQ(m.u.object.desc.alloc_size, 8192);
+    XM_ASSERT(same_file(fd, second));
+    XM_ASSERT_EQ(xm_connection_take_fd(&conn), -1); /* one fd, as declared */
+    close(fd);
+    fd = raw_open_kmt(&conn, first_kmt, &m);
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT(same_file(fd, first));
+    close(fd);
+
+    /* An fd sent with a message that declares none is closed. */
+    XM_ASSERT_EQ(xm_connection_send(conn.fd, XM_OP_LIST, NULL, 0, NULL, 0, extra), 0);
+    do
+        raw_read(&conn, &m);
+    while (m.opcode == XM_OP_LIST_ENTRY);
+    XM_ASSERT_EQ(m.opcode, XM_OP_LIST_END);
+
+    /* A keyed mutex's page declared and missing, or not a memfd. */
+    raw_register(&conn, 0, 2, 4096, &extra, 1, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_ERROR);
+    XM_ASSERT_EQ(m.u.error.code, XM_WIRE_ERR_BAD_FD);
+    raw_register(&conn, 0, 2, 4096, (const int[]){extra, sockets[0]}, 2, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_ERROR);
+    XM_ASSERT_EQ(m.u.error.code, XM_WIRE_ERR_BAD_FD);
+
+    /* The broker holds this connection and two memories, nothing more. */
+    xm_ipc_assert_fd_count(broker, before + 3);
+    xm_connection_finish(&conn);
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_assert_fd_count(broker, before);
+    close(first);
+    close(extra);
+    close(second);
+    close(sockets[0]);
+    close(sockets[1]);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* REGISTER of a whole description, for the merge tests. */
+static void raw_register_desc(struct xm_connection *conn, uint32_t kind, const struct xm_wire_desc *desc, int fd,
+                              struct xm_message *reply)
+{
+    struct xm_wire_register reg = {0};
+
+    reg.kind = kind;
+    reg.want_kmt = 1;
+    reg.fd_count = 1;
+    reg.desc = *desc;
+    XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_REGISTER, &reg, sizeof(reg), NULL, 0, fd), 0);
+    raw_read(conn, reply);
+}
+
+static uint32_t raw_total_refs(struct xm_connection *conn, uint32_t kmt)
+{
+    struct xm_wire_info_kmt body = {kmt, 0};
+    struct xm_message m;
+
+    XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_INFO_KMT, &body, sizeof(body), NULL, 0, -1), 0);
+    raw_read(conn, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_LIST_ENTRY);
+    return m.u.list_entry.total_refs;
+}
+
+static void assert_refused_as_mismatch(const struct xm_message *m)
+{
+    XM_ASSERT_EQ(m->opcode, XM_OP_ERROR);
+    XM_ASSERT_EQ(m->u.error.code, XM_WIRE_ERR_MISMATCH);
+}
+
+/* A memfd registered again (a client after a broker restart) is the same
+ * object when kind and description match, and refused when they don't;
+ * once the object died, the memory is free to register anew. */
+XM_TEST(test_reregistered_memory_merges_only_with_the_same_resource)
+{
+    struct xm_connection first, second;
+    struct xm_wire_desc desc = {0}, other;
+    struct xm_message m;
+    struct scenario s;
+    uint64_t id;
+    uint32_t kmt;
+    int memfd, null_fd;
+    pid_t a;
+
+    xm_ipc_setup();
+    scenario_open(&s, 34, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker, holds one object */
+    (void)xm_ipc_receive(&s.to_consumer);
+    memfd = memfd_of(4096);
+    desc.dimension = D3D11_RESOURCE_DIMENSION_TEXTURE2D;
+    desc.format = DXGI_FORMAT_R8G8B8A8_UNORM;
+    desc.width = desc.height = 32;
+    desc.depth = desc.mip_levels = desc.array_size = 1;
+    desc.misc_flags = D3D11_RESOURCE_MISC_SHARED;
+    desc.alloc_size = 4096;
+    snprintf(desc.backend, sizeof(desc.backend), "host");
+    raw_open(&first);
+    raw_open(&second);
+    raw_register_desc(&first, XM_WIRE_KIND_RESOURCE, &desc, memfd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    id = m.u.registered.id;
+    kmt = m.u.registered.kmt;
+
+    /* The same: merged, one object with a reference from each. Bytes
+     * after the backend name's NUL are no part of the description. */
+    other = desc;
+    other.backend[sizeof(other.backend) - 1] = 'z';
+    raw_register_desc(&second, XM_WIRE_KIND_RESOURCE, &other, memfd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    XM_ASSERT_EQ(m.u.registered.id, id);
+    XM_ASSERT_EQ(m.u.registered.kmt, kmt);
+    XM_ASSERT_EQ(raw_total_refs(&second, kmt), 2);
+
+    /* Another kind, size, shape or backend: refused, nothing added. */
+    raw_register_desc(&second, XM_WIRE_KIND_FENCE, &desc, memfd, &m);
+    assert_refused_as_mismatch(&m);
+    other = desc;
+    other.alloc_size = 2048;
+    raw_register_desc(&second, XM_WIRE_KIND_RESOURCE, &other, memfd, &m);
+    assert_refused_as_mismatch(&m);
+    other = desc;
+    other.width = 16;
+    raw_register_desc(&second, XM_WIRE_KIND_RESOURCE, &other, memfd, &m);
+    assert_refused_as_mismatch(&m);
+    other = desc;
+    snprintf(other.backend, sizeof(other.backend), "cuda");
+    raw_register_desc(&second, XM_WIRE_KIND_RESOURCE, &other, memfd, &m);
+    assert_refused_as_mismatch(&m);
+    XM_ASSERT_EQ(raw_total_refs(&second, kmt), 2);
+    xm_ipc_assert_broker_objects(2);
+
+    /* The merged object lives while either holds it. */
+    xm_connection_finish(&first);
+    for (int i = 0; i < 200 && raw_total_refs(&second, kmt) != 1; i++) /* the broker reads the hang-up */
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    XM_ASSERT_EQ(raw_total_refs(&second, kmt), 1);
+    xm_connection_finish(&second);
+    xm_ipc_assert_broker_objects(1);
+
+    /* Dead: the same memory registers as a new object, of any kind. */
+    raw_open(&first);
+    raw_register_desc(&first, XM_WIRE_KIND_FENCE, &desc, memfd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    XM_ASSERT_NE(m.u.registered.id, id);
+
+    /* Not a memfd: never merged (the cuda backend's VMM fds all share the
+     * inode of one device file). */
+    null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    XM_ASSERT(null_fd >= 0);
+    raw_register_desc(&first, XM_WIRE_KIND_RESOURCE, &desc, null_fd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    id = m.u.registered.id;
+    raw_register_desc(&first, XM_WIRE_KIND_RESOURCE, &desc, null_fd, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    XM_ASSERT_NE(m.u.registered.id, id);
+    xm_ipc_assert_broker_objects(4);
+    xm_connection_finish(&first);
+    close(null_fd);
+    close(memfd);
+
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
+/* ---- a client that stops reading ------------------------------------------- */
+
+#define LONG_NAME 1000     /* bytes: a LIST entry of such an object is about 1.3 KB */
+#define STALL_OBJECTS 400  /* a LIST of them (about 500 KB) overfills a socket */
+
+/* Registers count objects of 4 KiB as a raw client, each with a long name. */
+static void raw_register_named(struct xm_connection *conn, int count, const char *tag)
+{
+    char name[LONG_NAME];
+    struct xm_message m;
+
+    for (int i = 0; i < count; i++) {
+        struct xm_wire_name body = {0, XM_WIRE_ACCESS_ALL, LONG_NAME};
+        int memfd = memfd_of(4096), n;
+
+        raw_register(conn, 0, 1, 4096, &memfd, 1, &m);
+        close(memfd);
+        XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+        body.id = m.u.registered.id;
+        memset(name, 'x', sizeof(name));
+        n = snprintf(name, sizeof(name), "%s-%05d-", tag, i);
+        name[n] = 'x'; /* no NUL on the wire */
+        XM_ASSERT_EQ(xm_connection_send(conn->fd, XM_OP_NAME, &body, sizeof(body), name, LONG_NAME, -1), 0);
+        raw_read(conn, &m);
+        XM_ASSERT_EQ(m.opcode, XM_OP_OK);
+    }
+}
+
+/* Sends a request without waiting: false once the broker hung up. */
+static bool raw_send_nowait(int fd, uint16_t opcode, const void *body, uint32_t size)
+{
+    uint8_t bytes[64];
+    struct xm_wire_header header = {opcode, 0, size};
+    ssize_t n;
+
+    XM_ASSERT(sizeof(header) + size <= sizeof(bytes));
+    memcpy(bytes, &header, sizeof(header));
+    if (size)
+        memcpy(bytes + sizeof(header), body, size);
+    do
+        n = send(fd, bytes, sizeof(header) + size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+        return false;
+    if (n < 0 && errno == EAGAIN) {
+        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+        return true;
+    }
+    XM_ASSERT_EQ(n, (ssize_t)(sizeof(header) + size));
+    return true;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Opens and releases a KMT value again and again, each open in time. */
+static void timed_opener(void *arg)
+{
+    struct scenario *s = arg;
+    HANDLE kmt = (HANDLE)(uintptr_t)xm_ipc_receive(&s->to_consumer);
+    ID3D11Device1 *device = xm_test_device(NULL);
+
+    for (int i = 0; i < 20; i++) {
+        ID3D11Buffer *buffer = NULL;
+        struct timespec start;
+        long ms;
+
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        XM_ASSERT_HR(ID3D11Device1_OpenSharedResource(device, kmt, &IID_ID3D11Buffer, (void **)&buffer), S_OK);
+        ms = elapsed_ms(&start);
+        /* A broker that waits on a client that stopped reading takes
+         * seconds here. */
+        XM_ASSERT_MSG(ms < 500, "open %d took %ld ms", i, ms);
+        ID3D11Buffer_Release(buffer);
+    }
+    ID3D11Device1_Release(device);
+}
+
+XM_TEST(test_client_that_stops_reading_stalls_nobody)
+{
+    struct xm_wire_open_kmt open_body = {0, XM_WIRE_KIND_RESOURCE};
+    struct xm_connection stalled;
+    struct scenario hold, opens;
+    struct timespec start;
+    int before, lists = 0;
+    pid_t a, broker;
+    bool connected = true;
+
+    xm_ipc_setup();
+    scenario_open(&hold, 31, NULL);
+    scenario_open(&opens, 32, NULL);
+    a = xm_ipc_spawn(holder, &hold); /* starts the broker, holds one object */
+    open_body.kmt = (uint32_t)xm_ipc_receive(&hold.to_consumer);
+    broker = xm_ipc_broker_pid();
+    XM_ASSERT(broker > 0);
+    before = xm_ipc_settled_fd_count(broker);
+
+    /* A client holding many objects asks for them all, again and again,
+     * and for the holder's object (replies with fds), and reads nothing. */
+    raw_open(&stalled);
+    raw_register_named(&stalled, STALL_OBJECTS, "xm-stall");
+    for (int i = 0; i < 4; i++)
+        XM_ASSERT(raw_send_nowait(stalled.fd, XM_OP_LIST, NULL, 0));
+    for (int i = 0; i < 3; i++)
+        XM_ASSERT(raw_send_nowait(stalled.fd, XM_OP_OPEN_KMT, &open_body, sizeof(open_body)));
+
+    /* Another process's opens go on as usual meanwhile. */
+    xm_ipc_send(&opens.to_consumer, open_body.kmt);
+    xm_ipc_wait_ok(xm_ipc_spawn(timed_opener, &opens));
+    xm_ipc_assert_broker_objects(1 + STALL_OBJECTS); /* still connected: under its bound */
+
+    /* It goes on asking without reading until the broker drops it. */
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (connected && elapsed_ms(&start) < 20000) {
+        connected = raw_send_nowait(stalled.fd, XM_OP_LIST, NULL, 0);
+        lists++;
+    }
+    XM_ASSERT_MSG(!connected, "still connected after %d LISTs", lists);
+    /* Its objects, its references on the holder's and the fds of the
+     * replies it never read are gone with it. */
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_assert_fd_count(broker, before);
+    xm_connection_finish(&stalled);
+
+    xm_ipc_send(&hold.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&hold);
+    scenario_close(&opens);
+    xm_ipc_teardown();
+}
+
+/* An OBJECT reply queued behind replies the client has not read yet keeps
+ * its own fds: the object may die before the reply is written. */
+XM_TEST(test_queued_object_reply_outlives_its_object)
+{
+    struct xm_wire_open_kmt open_body = {0, XM_WIRE_KIND_RESOURCE};
+    struct xm_connection conn;
+    struct xm_wire_id unref = {0};
+    struct xm_message m;
+    struct scenario s;
+    uint32_t pattern = 0x5eed1234u, word = 0;
+    int memfd, before, lists_ended = 0, fd;
+    ino_t inode;
+    pid_t a, broker;
+    struct stat st;
+
+    xm_ipc_setup();
+    scenario_open(&s, 33, NULL);
+    a = xm_ipc_spawn(holder, &s); /* starts the broker */
+    (void)xm_ipc_receive(&s.to_consumer);
+    broker = xm_ipc_broker_pid();
+    XM_ASSERT(broker > 0);
+    before = xm_ipc_settled_fd_count(broker);
+    raw_open(&conn);
+    raw_register_named(&conn, STALL_OBJECTS, "xm-queued");
+    memfd = memfd_of(4096);
+    XM_ASSERT_EQ(pwrite(memfd, &pattern, sizeof(pattern), 0), sizeof(pattern));
+    XM_ASSERT_EQ(fstat(memfd, &st), 0);
+    inode = st.st_ino;
+    raw_register(&conn, 0x40000016u, 1, 4096, &memfd, 1, &m);
+    close(memfd);
+    XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
+    unref.id = m.u.registered.id;
+    open_body.kmt = m.u.registered.kmt;
+
+    /* Unread: two LISTs (more than the socket holds), then OBJECT, then
+     * the two UNREFs that kill the object. */
+    for (int i = 0; i < 2; i++)
+        XM_ASSERT(raw_send_nowait(conn.fd, XM_OP_LIST, NULL, 0));
+    XM_ASSERT(raw_send_nowait(conn.fd, XM_OP_OPEN_KMT, &open_body, sizeof(open_body)));
+    for (int i = 0; i < 2; i++)
+        XM_ASSERT(raw_send_nowait(conn.fd, XM_OP_UNREF, &unref, sizeof(unref)));
+    xm_ipc_assert_broker_objects(1 + STALL_OBJECTS);
+    /* This connection, its named objects, and the queued reply's fd. */
+    xm_ipc_assert_fd_count(broker, before + 1 + STALL_OBJECTS + 1);
+
+    while (lists_ended < 2) {
+        raw_read(&conn, &m);
+        if (m.opcode == XM_OP_LIST_END)
+            lists_ended++;
+        else
+            XM_ASSERT_EQ(m.opcode, XM_OP_LIST_ENTRY);
+    }
+    raw_read(&conn, &m);
+    XM_ASSERT_EQ(m.opcode, XM_OP_OBJECT);
+    XM_ASSERT_EQ(m.u.object.id, unref.id);
+    fd = xm_connection_take_fd(&conn);
+    XM_ASSERT(fd >= 0);
+    XM_ASSERT_EQ(fstat(fd, &st), 0);
+    XM_ASSERT_EQ(st.st_ino, inode);
+    XM_ASSERT_EQ(pread(fd, &word, sizeof(word), 0), sizeof(word));
+    XM_ASSERT_EQ(word, pattern);
+    close(fd);
+    for (int i = 0; i < 2; i++) {
+        raw_read(&conn, &m);
+        XM_ASSERT_EQ(m.opcode, XM_OP_OK);
+    }
+    /* Sent: the broker closed its dup. */
+    xm_ipc_assert_fd_count(broker, before + 1 + STALL_OBJECTS);
+    xm_connection_finish(&conn);
+    xm_ipc_assert_broker_objects(1);
+    xm_ipc_assert_fd_count(broker, before);
+    xm_ipc_send(&s.to_producer, 1);
+    xm_ipc_wait_ok(a);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
 /* A KMT value of an object of another kind (registered here by hand as a
  * fence) is refused by kind, not treated as a resource. */
 static void wrong_kind_opener(void *arg)
@@ -517,7 +1052,7 @@ XM_TEST(test_kmt_value_is_checked_against_the_kind)
         XM_ASSERT_EQ(parsed, 1);
     } while (m.opcode == XM_OP_HELLO_REPLY);
     XM_ASSERT_EQ(m.opcode, XM_OP_REGISTERED);
-    XM_ASSERT_EQ(m.u.registered.kmt & 0xc0000003u, 0x40000002u);
+    XM_ASSERT(xm_kmt_is_well_formed(m.u.registered.kmt));
     b = xm_ipc_spawn(wrong_kind_opener, &s);
     xm_ipc_send(&s.to_consumer, m.u.registered.kmt);
     xm_ipc_wait_ok(b);
@@ -1334,6 +1869,11 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_open_broker_directory_is_refused)
     XM_TEST_ENTRY(test_broker_survives_malformed_and_vanishing_clients)
     XM_TEST_ENTRY(test_kmt_value_is_checked_against_the_kind)
+    XM_TEST_ENTRY(test_broker_replaces_proposed_kmt_values_without_kmt_shape)
+    XM_TEST_ENTRY(test_fds_belong_to_the_message_they_came_with)
+    XM_TEST_ENTRY(test_reregistered_memory_merges_only_with_the_same_resource)
+    XM_TEST_ENTRY(test_client_that_stops_reading_stalls_nobody)
+    XM_TEST_ENTRY(test_queued_object_reply_outlives_its_object)
     XM_TEST_ENTRY(test_broker_refuses_peers_of_another_uid)
     XM_TEST_ENTRY(test_broker_refuses_other_protocol_versions)
     XM_TEST_ENTRY(test_duplicate_handle_into_another_process)

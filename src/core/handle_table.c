@@ -19,8 +19,7 @@ struct nt_object {
     uint32_t access;
     WCHAR *name;             /* NULL when unnamed */
     bool name_held;          /* installed from a named grant: holds its name at the broker */
-    uint64_t name_hash;
-    struct nt_object *next_with_hash;
+    struct xm_hash_chain name_link; /* in `names` while named */
 };
 
 /* One handle value. */
@@ -33,14 +32,11 @@ struct handle_entry {
 /* Values from XM_REMOTE_HANDLE_BIT up are handed out by the broker to
  * processes that receive a DuplicateHandle (ipc/protocol.h). */
 #define NT_HANDLE_LIMIT XM_REMOTE_HANDLE_BIT
-#define KMT_HIGH_BIT 0x40000000u
-#define KMT_LOW_BITS 0x2u
-#define KMT_RANDOM_MASK 0x3ffffffcu
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct xm_hash_map kmt_values;   /* value -> struct xm_object (no reference) */
 static struct xm_hash_map handles;      /* value -> struct handle_entry */
-static struct xm_hash_map names;        /* name hash -> struct nt_object chain */
+static struct xm_hash_map names;        /* name hash -> chain of nt_object.name_link */
 static uint32_t next_handle = NT_HANDLE_STEP;
 static size_t nt_object_count;
 
@@ -52,7 +48,7 @@ static uint32_t random_kmt_value(void)
      * up; fall back to mixing the address space if it is somehow unavailable. */
     if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
         r = (uint32_t)(xm_hash_bytes(&r, sizeof(r)) ^ (uintptr_t)&r);
-    return KMT_HIGH_BIT | (r & KMT_RANDOM_MASK) | KMT_LOW_BITS;
+    return xm_kmt_from_random(r);
 }
 
 HRESULT xm_kmt_register(struct xm_object *object)
@@ -133,7 +129,7 @@ enum xm_lookup xm_kmt_open(uint32_t value, enum xm_object_kind kind, struct xm_o
     if (result == XM_LOOKUP_OK)
         *out = object;
     /* Another process's object: ask the broker (when one runs). */
-    if (result == XM_LOOKUP_NOT_FOUND && (value & XM_KMT_SHAPE_MASK) == XM_KMT_SHAPE)
+    if (result == XM_LOOKUP_NOT_FOUND && xm_kmt_is_well_formed(value))
         result = xm_share_open_kmt(value, kind, out);
     return result;
 }
@@ -169,44 +165,13 @@ static uint64_t hash_name(const WCHAR *name)
 /* Caller holds table_lock. */
 static struct nt_object *find_name(const WCHAR *name)
 {
-    struct nt_object *object = xm_hash_map_get(&names, hash_name(name));
+    for (struct xm_hash_chain *link = xm_hash_chain_first(&names, hash_name(name)); link; link = link->next) {
+        struct nt_object *object = xm_hash_chain_entry(link, struct nt_object, name_link);
 
-    while (object && wcscmp(object->name, name) != 0)
-        object = object->next_with_hash;
-    return object;
-}
-
-/* Caller holds table_lock. */
-static bool link_name(struct nt_object *object)
-{
-    struct nt_object *head = xm_hash_map_get(&names, object->name_hash);
-
-    if (head) {
-        object->next_with_hash = head->next_with_hash;
-        head->next_with_hash = object;
-        return true;
+        if (wcscmp(object->name, name) == 0)
+            return object;
     }
-    object->next_with_hash = NULL;
-    return xm_hash_map_insert(&names, object->name_hash, object);
-}
-
-/* Caller holds table_lock. */
-static void unlink_name(struct nt_object *object)
-{
-    struct nt_object *head = xm_hash_map_get(&names, object->name_hash);
-
-    if (head == object) {
-        xm_hash_map_remove(&names, object->name_hash);
-        if (object->next_with_hash)
-            xm_hash_map_insert(&names, object->name_hash, object->next_with_hash); /* cannot grow */
-        return;
-    }
-    for (; head; head = head->next_with_hash) {
-        if (head->next_with_hash == object) {
-            head->next_with_hash = object->next_with_hash;
-            return;
-        }
-    }
+    return NULL;
 }
 
 /* Caller holds table_lock. Returns 0 when the 2^28 values ran out. */
@@ -258,21 +223,21 @@ HRESULT xm_handle_create(struct xm_object *target, uint32_t access, const WCHAR 
     object->target = target;
     object->access = access;
     if (name)
-        object->name_hash = hash_name(name);
+        object->name_link.hash = hash_name(name);
 
     pthread_mutex_lock(&table_lock);
     if (name && find_name(name)) {
         hr = xm_error(DXGI_ERROR_NAME_ALREADY_EXISTS, "the name \"%ls\" is already in use", name);
         goto unlock;
     }
-    if (name && !link_name(object)) {
+    if (name && !xm_hash_chain_link(&names, &object->name_link)) {
         hr = xm_error(E_OUTOFMEMORY, "out of memory for the name table");
         goto unlock;
     }
     hr = insert_handle(object, access, out);
     if (FAILED(hr)) {
         if (name)
-            unlink_name(object);
+            xm_hash_chain_unlink(&names, &object->name_link);
         goto unlock;
     }
     xm_object_ref(target);
@@ -344,7 +309,7 @@ static struct nt_object *drop_handle(struct handle_entry *entry)
     if (--object->handle_count > 0)
         return NULL;
     if (object->name)
-        unlink_name(object);
+        xm_hash_chain_unlink(&names, &object->name_link);
     nt_object_count--;
     return object;
 }
@@ -467,7 +432,8 @@ void xm_handle_stats(struct xm_handle_stats *stats)
     stats->kmt_values = kmt_values.count;
     stats->names = 0;
     for (size_t i = 0; i < names.capacity; i++)
-        for (struct nt_object *o = names.entries[i].key ? names.entries[i].value : NULL; o; o = o->next_with_hash)
+        for (struct xm_hash_chain *link = names.entries[i].key ? names.entries[i].value : NULL; link;
+             link = link->next)
             stats->names++;
     pthread_mutex_unlock(&table_lock);
 }

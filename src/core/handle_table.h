@@ -33,12 +33,9 @@
 
 #include <extmem/wintypes.h>
 
+#include "core/kmt_value.h"
 #include "core/object.h"
 #include "ipc/protocol.h"
-
-/* What every KMT value looks like (bit 30 set, low bits 10). */
-#define XM_KMT_SHAPE_MASK 0xc0000003u
-#define XM_KMT_SHAPE 0x40000002u
 
 /* True for a handle value the broker hands out (DuplicateHandle into this
  * process from another). */

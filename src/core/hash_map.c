@@ -109,3 +109,34 @@ uint64_t xm_hash_bytes(const void *data, size_t size)
     }
     return hash ? hash : 1;
 }
+
+bool xm_hash_chain_link(struct xm_hash_map *map, struct xm_hash_chain *entry)
+{
+    struct xm_hash_chain *head = xm_hash_map_get(map, entry->hash);
+
+    if (head) {
+        entry->next = head->next;
+        head->next = entry;
+        return true;
+    }
+    entry->next = NULL;
+    return xm_hash_map_insert(map, entry->hash, entry);
+}
+
+void xm_hash_chain_unlink(struct xm_hash_map *map, struct xm_hash_chain *entry)
+{
+    struct xm_hash_chain *head = xm_hash_map_get(map, entry->hash);
+
+    if (head == entry) {
+        xm_hash_map_remove(map, entry->hash);
+        if (entry->next)
+            xm_hash_map_insert(map, entry->hash, entry->next); /* cannot grow: a slot was just freed */
+        return;
+    }
+    for (; head; head = head->next) {
+        if (head->next == entry) {
+            head->next = entry->next;
+            return;
+        }
+    }
+}

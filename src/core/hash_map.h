@@ -36,4 +36,30 @@ void *xm_hash_map_remove(struct xm_hash_map *map, uint64_t key);
 /* FNV-1a over bytes, never 0 (so it can be a key). */
 uint64_t xm_hash_bytes(const void *data, size_t size);
 
+/*
+ * A table keyed by something longer than 64 bits (a name) on top of a
+ * map: the map goes from the key's hash to the first entry with that
+ * hash, and entries whose hashes are equal chain through a link embedded
+ * in them. The caller compares the full keys along the chain.
+ */
+struct xm_hash_chain {
+    uint64_t hash;              /* the entry's hash, set before linking */
+    struct xm_hash_chain *next; /* the next entry with the same hash */
+};
+
+/* The entry (of type `type`) that embeds `link` as `member`. */
+#define xm_hash_chain_entry(link, type, member) ((type *)(void *)((char *)(link) - offsetof(type, member)))
+
+/* The first entry linked under hash (walk on through ->next), or NULL. */
+static inline struct xm_hash_chain *xm_hash_chain_first(const struct xm_hash_map *map, uint64_t hash)
+{
+    return xm_hash_map_get(map, hash);
+}
+
+/* Links entry under entry->hash; false when out of memory. */
+bool xm_hash_chain_link(struct xm_hash_map *map, struct xm_hash_chain *entry);
+
+/* Unlinks an entry that is linked. */
+void xm_hash_chain_unlink(struct xm_hash_map *map, struct xm_hash_chain *entry);
+
 #endif

@@ -356,15 +356,14 @@ static int call(uint16_t opcode, const void *body, uint32_t size, const char *na
         *reply_fd = -1;
     if (conn.fd < 0)
         return xm_error(XM_BROKER_UNREACHABLE, "not connected to the extmem broker");
-    /* Stray fds of an earlier reply must not pass for this one's. */
-    for (int fd; (fd = xm_connection_take_fd(&conn)) >= 0;)
-        close(fd);
     if (xm_connection_send_fds(conn.fd, opcode, body, size, name, name_len, fds, fd_count) != 0) {
         lose_connection();
         return xm_error(XM_BROKER_UNREACHABLE, "the extmem broker went away (%s)", strerror(errno));
     }
     result = xm_broker_read_locked(reply);
-    if (result == XM_BROKER_OK && xm_protocol_carries_fd(reply->opcode)) {
+    /* A reply's fds are its own (ipc/connection.h): none of an earlier
+     * reply's can pass for this one's. */
+    if (result == XM_BROKER_OK && xm_protocol_fd_count(reply) > 0) {
         int fd = xm_connection_take_fd(&conn);
 
         if (fd < 0)

@@ -12,23 +12,37 @@
 void xm_connection_init(struct xm_connection *conn, int fd)
 {
     conn->fd = fd;
+    conn->in_offset = 0;
     conn->in_len = 0;
-    conn->fd_count = 0;
+    conn->pending_count = 0;
+    conn->message_fd_count = 0;
+    conn->message_fds_taken = 0;
     conn->name[0] = '\0';
+}
+
+static void close_message_fds(struct xm_connection *conn)
+{
+    for (size_t i = conn->message_fds_taken; i < conn->message_fd_count; i++)
+        close(conn->message_fds[i]);
+    conn->message_fd_count = 0;
+    conn->message_fds_taken = 0;
 }
 
 void xm_connection_finish(struct xm_connection *conn)
 {
-    for (size_t i = 0; i < conn->fd_count; i++)
-        close(conn->fds[i]);
-    conn->fd_count = 0;
+    close_message_fds(conn);
+    for (size_t i = 0; i < conn->pending_count; i++)
+        close(conn->pending[i].fd);
+    conn->pending_count = 0;
     if (conn->fd >= 0)
         close(conn->fd);
     conn->fd = -1;
     conn->in_len = 0;
 }
 
-static void queue_fds(struct xm_connection *conn, struct msghdr *msg)
+/* Holds the fds a read brought, recorded at `at`; closes them when keep is
+ * false or when too many are held. */
+static void hold_fds(struct xm_connection *conn, struct msghdr *msg, bool keep, uint64_t at)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
         size_t count;
@@ -43,8 +57,8 @@ static void queue_fds(struct xm_connection *conn, struct msghdr *msg)
 
             memcpy(&fd, &fds[i], sizeof(fd));
             /* A peer flooding us with fds only loses them. */
-            if (conn->fd_count < XM_CONNECTION_MAX_FDS)
-                conn->fds[conn->fd_count++] = fd;
+            if (keep && conn->pending_count < XM_CONNECTION_MAX_FDS)
+                conn->pending[conn->pending_count++] = (struct xm_connection_fd){fd, at};
             else
                 close(fd);
         }
@@ -74,17 +88,34 @@ long xm_connection_fill(struct xm_connection *conn, bool nonblocking)
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return -1;
-    queue_fds(conn, &msg);
     conn->in_len += (size_t)n;
+    /* fds come with at least one byte: an end of stream brings none to keep. */
+    hold_fds(conn, &msg, n > 0, n > 0 ? conn->in_offset + conn->in_len - 1 : 0);
     return n;
 }
 
 int xm_connection_next(struct xm_connection *conn, struct xm_message *out)
 {
     long taken = xm_protocol_parse(conn->in, conn->in_len, out);
+    uint64_t end;
+    uint32_t declared;
+    size_t mine = 0;
 
     if (taken <= 0)
         return (int)taken;
+    close_message_fds(conn);
+    end = conn->in_offset + (uint64_t)taken;
+    declared = xm_protocol_fd_count(out);
+    /* The fds recorded inside this message's bytes are its own. */
+    while (mine < conn->pending_count && conn->pending[mine].at < end) {
+        if (conn->message_fd_count < declared)
+            conn->message_fds[conn->message_fd_count++] = conn->pending[mine].fd;
+        else
+            close(conn->pending[mine].fd);
+        mine++;
+    }
+    memmove(conn->pending, conn->pending + mine, (conn->pending_count - mine) * sizeof(conn->pending[0]));
+    conn->pending_count -= mine;
     if (out->name) {
         memcpy(conn->name, out->name, out->name_len);
         conn->name[out->name_len] = '\0';
@@ -92,19 +123,15 @@ int xm_connection_next(struct xm_connection *conn, struct xm_message *out)
     }
     memmove(conn->in, conn->in + taken, conn->in_len - (size_t)taken);
     conn->in_len -= (size_t)taken;
+    conn->in_offset = end;
     return 1;
 }
 
 int xm_connection_take_fd(struct xm_connection *conn)
 {
-    int fd;
-
-    if (conn->fd_count == 0)
+    if (conn->message_fds_taken == conn->message_fd_count)
         return -1;
-    fd = conn->fds[0];
-    memmove(conn->fds, conn->fds + 1, (conn->fd_count - 1) * sizeof(int));
-    conn->fd_count--;
-    return fd;
+    return conn->message_fds[conn->message_fds_taken++];
 }
 
 int xm_connection_send(int fd, uint16_t opcode, const void *body, uint32_t body_size, const char *name,

@@ -41,9 +41,13 @@ static const struct opcode_shape *find_shape(uint16_t opcode)
     return NULL;
 }
 
-int xm_protocol_carries_fd(uint16_t opcode)
+uint32_t xm_protocol_fd_count(const struct xm_message *m)
 {
-    return opcode == XM_OP_REGISTER || opcode == XM_OP_OBJECT;
+    switch (m->opcode) {
+    case XM_OP_REGISTER: return m->u.reg.fd_count;
+    case XM_OP_OBJECT: return m->u.object.fd_count;
+    default: return 0;
+    }
 }
 
 /* The name length field of a message with a name, from its fixed body. */
@@ -138,6 +142,7 @@ const char *xm_wire_error_name(uint32_t code)
     case XM_WIRE_ERR_ACCESS: return "ACCESS";
     case XM_WIRE_ERR_NO_PROCESS: return "NO_PROCESS";
     case XM_WIRE_ERR_NOT_REFERENCED: return "NOT_REFERENCED";
+    case XM_WIRE_ERR_MISMATCH: return "MISMATCH";
     default: return "UNKNOWN";
     }
 }

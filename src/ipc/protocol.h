@@ -3,11 +3,18 @@
  *
  * A message is a header followed by `size` bytes of body; every field is
  * a fixed-width integer in the host's byte order (both ends run on the
- * same host). A message that carries a file descriptor sends it with
- * SCM_RIGHTS on the same sendmsg() as the message's first byte; the
- * comment of each such message says so. The client speaks first (HELLO),
+ * same host). A message that carries file descriptors sends them with
+ * SCM_RIGHTS on the sendmsg() that writes the message's first byte, and
+ * that sendmsg() writes no byte of another message; the receiver gives
+ * each message the fds that came inside its bytes (ipc/connection.h).
+ * Only REGISTER and OBJECT carry fds, as many as their fd_count says
+ * (xm_protocol_fd_count); fds beyond that, or sent with any other
+ * message, are closed on receipt. The client speaks first (HELLO),
  * then every request gets exactly one reply, in order, except LIST, whose
- * reply is a run of LIST_ENTRY messages closed by LIST_END.
+ * reply is a run of LIST_ENTRY messages closed by LIST_END. The broker
+ * queues replies and writes them as the client reads (ipc/outbox.h); a
+ * client that leaves too much unread is disconnected, its references
+ * with it.
  *
  * Versioning: HELLO carries XM_PROTOCOL_VERSION; a broker that speaks
  * another version answers ERROR(XM_WIRE_ERR_VERSION) and hangs up.
@@ -31,6 +38,7 @@
 #define XM_WIRE_MAX_BODY 4096u
 #define XM_WIRE_MAX_NAME 1040u   /* bytes of UTF-8, no terminator on the wire */
 #define XM_WIRE_BACKEND_LEN 16u  /* NUL-padded backend name */
+#define XM_WIRE_MAX_FDS 2u       /* the most fds one message declares */
 
 /* DuplicateHandle into another process gives the target a handle value
  * from this range: bit 29 set, a multiple of 4, below the KMT space (bit 30)
@@ -78,6 +86,8 @@ enum xm_wire_error {
     XM_WIRE_ERR_ACCESS = 8,         /* asks for more access than the source grants */
     XM_WIRE_ERR_NO_PROCESS = 9,     /* DUPLICATE: the target pid is not a live peer's process */
     XM_WIRE_ERR_NOT_REFERENCED = 10, /* the client holds no reference on that id */
+    XM_WIRE_ERR_MISMATCH = 11,      /* REGISTER: that memory is registered already, as
+                                     * another kind or with another description */
 };
 
 /* Object kinds, as core/object.h numbers them. */
@@ -110,11 +120,19 @@ struct xm_wire_hello {
 };
 
 /* REGISTER: fds: the object's memory, then, when fd_count is 2, the page
- * of its keyed mutex (the broker keeps both while the object lives). kmt: 0 for none, else the value the client proposes; the broker
+ * of its keyed mutex (the broker keeps both while the object lives). The
+ * memory must be a file (not a socket, directory or pipe) of at least
+ * alloc_size bytes, the page a regular file (a memfd); fewer fds than
+ * fd_count, or another kind of fd, is ERROR(BAD_FD).
+ * kmt: 0 for none, else the value the client proposes; the broker
  * keeps it when no live object has it and else picks a fresh random one.
- * When another live object has the same memory (same inode, a client
- * re-registering after a broker restart) the broker adds a reference to it
- * instead. Reply: REGISTERED. */
+ * When another live object has the same memory (a memfd of the same
+ * device and inode: a client re-registering after a broker restart) and
+ * the same kind and description, the broker adds a reference to it
+ * instead (kmt is then only used when that object has no value yet); of
+ * another kind or description, it refuses: ERROR(MISMATCH). Other fds
+ * (the cuda backend's VMM fds all share one inode) are never merged.
+ * Reply: REGISTERED. */
 struct xm_wire_register {
     uint32_t kind;
     uint32_t want_kmt;  /* 0 or 1 */
@@ -271,9 +289,9 @@ struct xm_message {
  */
 long xm_protocol_parse(const uint8_t *buf, size_t len, struct xm_message *out);
 
-/* Whether a message of this opcode carries fds (OBJECT, REGISTER: how
- * many is its fd_count). */
-int xm_protocol_carries_fd(uint16_t opcode);
+/* How many fds a message declares: REGISTER's and OBJECT's fd_count (at
+ * most XM_WIRE_MAX_FDS), 0 for every other message. */
+uint32_t xm_protocol_fd_count(const struct xm_message *m);
 
 /* A name for an error code, for messages ("NOT_FOUND"). */
 const char *xm_wire_error_name(uint32_t code);

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +32,15 @@
 #include <unistd.h>
 
 #include "core/hash_map.h"
+#include "core/kmt_value.h"
 #include "ipc/connection.h"
+#include "ipc/outbox.h"
 #include "ipc/protocol.h"
 
-/* KMT values: bit 30 set, low two bits 10 (core/handle_table.h). */
-#define KMT_HIGH_BIT 0x40000000u
-#define KMT_LOW_BITS 0x2u
-#define KMT_RANDOM_MASK 0x3ffffffcu
-#define SEND_TIMEOUT_S 2
+/* Replies queued for one client and not yet read: a LIST of 10,000
+ * objects is about 2.5 MB (more with long names). A client over this
+ * stopped reading and is dropped. */
+#define CLIENT_OUTBOX_MAX_BYTES (16u * 1024u * 1024u)
 
 struct client;
 
@@ -56,8 +58,9 @@ struct object {
     uint32_t kind;
     int fd;
     int sync_fd;           /* the keyed mutex's page, or -1 */
-    dev_t dev;
+    dev_t dev;             /* the memory's file: merges re-registrations of a memfd */
     ino_t ino;
+    struct xm_hash_chain memory_link; /* in broker.memories (memfds only); hash 0: not linked */
     struct xm_wire_desc desc;
     uint32_t kmt;          /* 0: none */
     char *name;            /* NULL: none */
@@ -65,7 +68,7 @@ struct object {
     struct holder *holders;
     uint32_t grants;       /* unclaimed DuplicateHandle grants, each a reference */
     uint32_t named_grants; /* ... of which hold the name too */
-    struct object *next_with_name_hash;
+    struct xm_hash_chain name_link; /* in broker.names while named */
 };
 
 /* A DuplicateHandle into process target_pid, waiting for its CLAIM. */
@@ -80,6 +83,8 @@ struct grant {
 
 struct client {
     struct xm_connection conn;
+    struct xm_outbox out;  /* replies the socket has not taken yet */
+    const char *dropped;   /* why the broker ends this client, or NULL */
     pid_t pid;
     uid_t uid;
     bool greeted;
@@ -98,8 +103,9 @@ struct broker {
 
     struct xm_hash_map objects;  /* id -> object */
     struct xm_hash_map kmts;     /* kmt -> object */
-    struct xm_hash_map names;    /* name hash -> object chain */
+    struct xm_hash_map names;    /* name hash -> chain of object.name_link */
     struct xm_hash_map grants;   /* handle -> grant */
+    struct xm_hash_map memories; /* hash of (dev, inode) -> chain of object.memory_link */
     size_t object_count;
 };
 
@@ -144,14 +150,9 @@ static uint32_t fresh_kmt(struct broker *b)
     uint32_t value;
 
     do
-        value = KMT_HIGH_BIT | (random_u32() & KMT_RANDOM_MASK) | KMT_LOW_BITS;
+        value = xm_kmt_from_random(random_u32());
     while (xm_hash_map_get(&b->kmts, value));
     return value;
-}
-
-static bool is_kmt_shaped(uint32_t value)
-{
-    return (value & KMT_HIGH_BIT) && (value & 3u) == KMT_LOW_BITS;
 }
 
 /* The KMT value a registration gets: the one it asks for (a client
@@ -159,58 +160,85 @@ static bool is_kmt_shaped(uint32_t value)
  * well-formed and free, a fresh one otherwise. */
 static uint32_t kmt_for(struct broker *b, uint32_t wanted)
 {
-    return wanted && is_kmt_shaped(wanted) && !xm_hash_map_get(&b->kmts, wanted) ? wanted : fresh_kmt(b);
+    return xm_kmt_is_well_formed(wanted) && !xm_hash_map_get(&b->kmts, wanted) ? wanted : fresh_kmt(b);
 }
 
 /* ---- objects and references --------------------------------------------- */
 
 static struct object *find_name(struct broker *b, const char *name)
 {
-    struct object *o = xm_hash_map_get(&b->names, xm_hash_bytes(name, strlen(name)));
+    uint64_t hash = xm_hash_bytes(name, strlen(name));
 
-    while (o && strcmp(o->name, name) != 0)
-        o = o->next_with_name_hash;
-    return o;
+    for (struct xm_hash_chain *link = xm_hash_chain_first(&b->names, hash); link; link = link->next) {
+        struct object *o = xm_hash_chain_entry(link, struct object, name_link);
+
+        if (strcmp(o->name, name) == 0)
+            return o;
+    }
+    return NULL;
 }
 
 static bool link_name(struct broker *b, struct object *o)
 {
-    uint64_t hash = xm_hash_bytes(o->name, strlen(o->name));
-    struct object *head = xm_hash_map_get(&b->names, hash);
-
-    if (head) {
-        o->next_with_name_hash = head->next_with_name_hash;
-        head->next_with_name_hash = o;
-        return true;
-    }
-    o->next_with_name_hash = NULL;
-    return xm_hash_map_insert(&b->names, hash, o);
+    o->name_link.hash = xm_hash_bytes(o->name, strlen(o->name));
+    return xm_hash_chain_link(&b->names, &o->name_link);
 }
 
 static void drop_name(struct broker *b, struct object *o)
 {
-    uint64_t hash;
-    struct object *head;
-
     if (!o->name)
         return;
-    hash = xm_hash_bytes(o->name, strlen(o->name));
-    head = xm_hash_map_get(&b->names, hash);
-    if (head == o) {
-        xm_hash_map_remove(&b->names, hash);
-        if (o->next_with_name_hash)
-            xm_hash_map_insert(&b->names, hash, o->next_with_name_hash); /* cannot grow */
-    } else {
-        for (; head; head = head->next_with_name_hash) {
-            if (head->next_with_name_hash == o) {
-                head->next_with_name_hash = o->next_with_name_hash;
-                break;
-            }
-        }
-    }
+    xm_hash_chain_unlink(&b->names, &o->name_link);
     log_msg(b, "object %016llx loses name \"%s\"", (unsigned long long)o->id, o->name);
     free(o->name);
     o->name = NULL;
+}
+
+/* Only a regular file (a memfd) names its memory by inode: a GPU export
+ * (the cuda backend's VMM fd) is an open of /dev/nvidiactl, the same inode
+ * for every allocation, so those are never looked up here. */
+static uint64_t memory_hash(dev_t dev, ino_t ino)
+{
+    const uint64_t key[2] = {(uint64_t)dev, (uint64_t)ino};
+
+    return xm_hash_bytes(key, sizeof(key));
+}
+
+static struct object *find_memory(struct broker *b, dev_t dev, ino_t ino)
+{
+    for (struct xm_hash_chain *link = xm_hash_chain_first(&b->memories, memory_hash(dev, ino)); link;
+         link = link->next) {
+        struct object *o = xm_hash_chain_entry(link, struct object, memory_link);
+
+        if (o->dev == dev && o->ino == ino)
+            return o;
+    }
+    return NULL;
+}
+
+static bool link_memory(struct broker *b, struct object *o)
+{
+    o->memory_link.hash = memory_hash(o->dev, o->ino);
+    if (xm_hash_chain_link(&b->memories, &o->memory_link))
+        return true;
+    o->memory_link.hash = 0;
+    return false;
+}
+
+static void unlink_memory(struct broker *b, struct object *o)
+{
+    if (o->memory_link.hash)
+        xm_hash_chain_unlink(&b->memories, &o->memory_link);
+    o->memory_link.hash = 0;
+}
+
+/* Whether two registrations describe the same resource. The backend name
+ * compares as a string: what follows its NUL means nothing. */
+static bool same_desc(const struct xm_wire_desc *a, const struct xm_wire_desc *b)
+{
+    _Static_assert(offsetof(struct xm_wire_desc, backend) == 12 * sizeof(uint32_t) + sizeof(uint64_t),
+                   "struct xm_wire_desc has no padding before its backend name");
+    return memcmp(a, b, offsetof(struct xm_wire_desc, backend)) == 0 && strcmp(a->backend, b->backend) == 0;
 }
 
 static uint32_t total_refs(const struct object *o)
@@ -251,6 +279,7 @@ static bool destroy_if_unreferenced(struct broker *b, struct object *o)
     if (o->kmt)
         xm_hash_map_remove(&b->kmts, o->kmt);
     drop_name(b, o);
+    unlink_memory(b, o);
     close(o->fd);
     if (o->sync_fd >= 0)
         close(o->sync_fd);
@@ -323,11 +352,26 @@ static void drop_grant(struct broker *b, struct grant *g, bool keep_reference)
         drop_name_if_unheld(b, o);
 }
 
-/* ---- replies -------------------------------------------------------------- */
+/* ---- replies --------------------------------------------------------------
+ * Replies are queued (the client's outbox) and written as the socket takes
+ * them, so a client that stops reading stalls nobody else. One that cannot
+ * be queued (the client left too much unread, or the broker is out of
+ * memory or fds) ends the client: -1, as when its socket breaks. */
+
+/* Queues a message with dups of fds[0, fd_count): the message stays
+ * valid even if the object the fds belong to dies before it is sent. */
+static int queue_reply(struct client *c, uint16_t opcode, const void *body, uint32_t size, const char *name,
+                       uint32_t name_len, const int *fds, uint32_t fd_count)
+{
+    if (xm_outbox_queue(&c->out, opcode, body, size, name, name_len, fds, fd_count) == 0)
+        return 0;
+    c->dropped = errno == ENOBUFS ? "it leaves its replies unread" : "no memory or fds for its reply";
+    return -1;
+}
 
 static int reply(struct client *c, uint16_t opcode, const void *body, uint32_t size, int fd)
 {
-    return xm_connection_send(c->conn.fd, opcode, body, size, NULL, 0, fd);
+    return queue_reply(c, opcode, body, size, NULL, 0, &fd, fd >= 0 ? 1 : 0);
 }
 
 static int reply_error(struct client *c, enum xm_wire_error code)
@@ -342,7 +386,7 @@ static int reply_ok(struct client *c)
     return reply(c, XM_OP_OK, NULL, 0, -1);
 }
 
-/* Sends OBJECT with a fresh dup of the object's fd. */
+/* Queues OBJECT with dups of the object's fds. */
 static int reply_object(struct client *c, const struct object *o, uint32_t access, uint32_t flags)
 {
     struct xm_wire_object body = {0};
@@ -354,9 +398,8 @@ static int reply_object(struct client *c, const struct object *o, uint32_t acces
     body.flags = flags;
     body.desc = o->desc;
     body.fd_count = o->sync_fd >= 0 ? 2 : 1;
-    /* sendmsg duplicates the fds into the peer; ours stay with the object. */
-    return xm_connection_send_fds(c->conn.fd, XM_OP_OBJECT, &body, sizeof(body), NULL, 0,
-                                  (const int[]){o->fd, o->sync_fd}, 2);
+    return queue_reply(c, XM_OP_OBJECT, &body, sizeof(body), NULL, 0, (const int[]){o->fd, o->sync_fd},
+                       body.fd_count);
 }
 
 static int send_entry(struct client *c, const struct object *o)
@@ -377,56 +420,61 @@ static int send_entry(struct client *c, const struct object *o)
         e.ref_count++;
     }
     e.name_len = name_len;
-    return xm_connection_send(c->conn.fd, XM_OP_LIST_ENTRY, &e, sizeof(e), o->name, name_len, -1);
+    return queue_reply(c, XM_OP_LIST_ENTRY, &e, sizeof(e), o->name, name_len, NULL, 0);
 }
 
 /* ---- handlers --------------------------------------------------------------
  * Each returns what reply() returned: -1 means the client is gone. */
 
+/* A registration of memory that object o already has: the same resource,
+ * which the client now holds too, or else a registration to refuse (one
+ * memory is one object, of one kind and one description). */
+static int merge_registration(struct broker *b, struct client *c, struct object *o, const struct xm_wire_register *r)
+{
+    struct xm_wire_registered out = {0};
+
+    if (o->kind != r->kind || !same_desc(&o->desc, &r->desc))
+        return reply_error(c, XM_WIRE_ERR_MISMATCH);
+    /* The KMT value first: a registration that asked for one and cannot
+     * have it fails whole, as a new object's does. */
+    if (r->want_kmt && !o->kmt) {
+        uint32_t kmt = kmt_for(b, r->kmt);
+
+        if (!xm_hash_map_insert(&b->kmts, kmt, o))
+            return reply_error(c, XM_WIRE_ERR_NO_MEMORY);
+        o->kmt = kmt;
+    }
+    if (!add_ref(o, c))
+        return reply_error(c, XM_WIRE_ERR_NO_MEMORY);
+    log_msg(b, "pid %d registers object %016llx again", (int)c->pid, (unsigned long long)o->id);
+    out.id = o->id;
+    out.kmt = o->kmt;
+    return reply(c, XM_OP_REGISTERED, &out, sizeof(out), -1);
+}
+
 static int handle_register(struct broker *b, struct client *c, const struct xm_message *m, int fd)
 {
     const struct xm_wire_register *r = &m->u.reg;
     struct xm_wire_registered out = {0};
-    struct object *o = NULL;
-    struct stat st;
+    struct object *o = NULL, *same;
+    struct stat st, sync_st;
     int ret, sync_fd = r->fd_count == 2 ? xm_connection_take_fd(&c->conn) : -1;
 
     /* Memory is a file (a memfd, a GPU export): never a socket, whose
-     * passing would let a peer keep its own connection open through us. */
+     * passing would let a peer keep its own connection open through us.
+     * A keyed mutex's page is a memfd. */
     if (fd < 0 || fstat(fd, &st) != 0 || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode) || S_ISFIFO(st.st_mode) ||
-        !r->desc.alloc_size || (S_ISREG(st.st_mode) && (uint64_t)st.st_size < r->desc.alloc_size)) {
+        !r->desc.alloc_size || (S_ISREG(st.st_mode) && (uint64_t)st.st_size < r->desc.alloc_size) ||
+        (r->fd_count == 2 && (sync_fd < 0 || fstat(sync_fd, &sync_st) != 0 || !S_ISREG(sync_st.st_mode)))) {
         ret = reply_error(c, XM_WIRE_ERR_BAD_FD);
         goto done;
     }
     /* A client re-registering after a broker restart: the same memory may
-     * already be here, registered by another holder. Share it. Only a
-     * regular file (a memfd) names its memory by inode: a GPU export (the
-     * cuda backend's VMM fd) is an open of /dev/nvidiactl, the same inode
-     * for every allocation, so those are never merged. */
-    for (size_t i = 0; S_ISREG(st.st_mode) && i < b->objects.capacity; i++) {
-        struct object *other = b->objects.entries[i].key ? b->objects.entries[i].value : NULL;
-
-        if (other && other->dev == st.st_dev && other->ino == st.st_ino && other->kind == r->kind) {
-            /* The KMT value first: a registration that asked for one and
-             * cannot have it fails whole, as a new object's does. */
-            if (r->want_kmt && !other->kmt) {
-                uint32_t kmt = kmt_for(b, r->kmt);
-
-                if (!xm_hash_map_insert(&b->kmts, kmt, other)) {
-                    ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
-                    goto done;
-                }
-                other->kmt = kmt;
-            }
-            if (!add_ref(other, c)) {
-                ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
-                goto done;
-            }
-            out.id = other->id;
-            out.kmt = other->kmt;
-            ret = reply(c, XM_OP_REGISTERED, &out, sizeof(out), -1);
-            goto done;
-        }
+     * already be here, registered by another holder. */
+    same = S_ISREG(st.st_mode) ? find_memory(b, st.st_dev, st.st_ino) : NULL;
+    if (same) {
+        ret = merge_registration(b, c, same, r);
+        goto done;
     }
     o = calloc(1, sizeof(*o));
     if (!o) {
@@ -448,10 +496,12 @@ static int handle_register(struct broker *b, struct client *c, const struct xm_m
         ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
         goto done;
     }
-    if ((o->kmt && !xm_hash_map_insert(&b->kmts, o->kmt, o)) || !add_ref(o, c)) {
+    if ((o->kmt && !xm_hash_map_insert(&b->kmts, o->kmt, o)) || (S_ISREG(st.st_mode) && !link_memory(b, o)) ||
+        !add_ref(o, c)) {
         xm_hash_map_remove(&b->objects, o->id);
         if (o->kmt)
             xm_hash_map_remove(&b->kmts, o->kmt);
+        unlink_memory(b, o);
         ret = reply_error(c, XM_WIRE_ERR_NO_MEMORY);
         goto done;
     }
@@ -648,8 +698,8 @@ static int handle_message(struct broker *b, struct client *c, const struct xm_me
         return reply(c, XM_OP_HELLO_REPLY, &hello, sizeof(hello), -1);
     }
     switch (m->opcode) {
-    /* Only REGISTER takes its fd off the queue: one left there by a message
-     * refused here is closed with the connection, which a refusal ends. */
+    /* Only REGISTER takes fds: no other message declares any, so the
+     * connection closed those that came with one. */
     case XM_OP_REGISTER: return handle_register(b, c, m, xm_connection_take_fd(&c->conn));
     case XM_OP_NAME: return handle_name(b, c, m);
     case XM_OP_UNNAME: return handle_unname(b, c, m);
@@ -683,7 +733,7 @@ static void remove_client(struct broker *b, size_t index)
 {
     struct client *c = b->clients[index];
 
-    log_msg(b, "pid %d disconnects", (int)c->pid);
+    log_msg(b, "pid %d disconnects%s%s", (int)c->pid, c->dropped ? ": dropped, " : "", c->dropped ? c->dropped : "");
     /* Every reference the process held dies with it. */
     for (size_t i = 0; i < b->objects.capacity; i++) {
         struct object *o = b->objects.entries[i].key ? b->objects.entries[i].value : NULL;
@@ -691,6 +741,9 @@ static void remove_client(struct broker *b, size_t index)
         if (o && drop_refs(b, o, c, 0))
             i--; /* backward-shift deletion may have moved another entry into slot i */
     }
+    /* A last error reply (VERSION, MALFORMED) goes out if the socket takes it. */
+    xm_outbox_flush(&c->out, c->conn.fd);
+    xm_outbox_finish(&c->out);
     xm_connection_finish(&c->conn);
     free(c);
     b->clients[index] = b->clients[--b->client_count];
@@ -698,7 +751,6 @@ static void remove_client(struct broker *b, size_t index)
 
 static void accept_client(struct broker *b)
 {
-    struct timeval timeout = {SEND_TIMEOUT_S, 0};
     struct client *c;
     pid_t pid;
     uid_t uid;
@@ -712,10 +764,6 @@ static void accept_client(struct broker *b)
         close(fd);
         return;
     }
-    /* Replies are written blocking, bounded: a client that stops reading
-     * is dropped instead of stalling everyone. */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
     if (b->client_count == b->client_capacity) {
         size_t capacity = b->client_capacity ? b->client_capacity * 2 : 16;
         struct client **clients = realloc(b->clients, capacity * sizeof(*clients));
@@ -733,6 +781,7 @@ static void accept_client(struct broker *b)
         return;
     }
     xm_connection_init(&c->conn, fd);
+    xm_outbox_init(&c->out, CLIENT_OUTBOX_MAX_BYTES);
     c->pid = pid;
     c->uid = uid;
     b->clients[b->client_count++] = c;
@@ -757,7 +806,7 @@ static bool serve_client(struct broker *b, struct client *c)
         reply_error(c, XM_WIRE_ERR_MALFORMED);
         return false;
     }
-    return true;
+    return xm_outbox_flush(&c->out, c->conn.fd) == 0;
 }
 
 /* ---- the listening socket ------------------------------------------------- */
@@ -865,8 +914,11 @@ static int run(struct broker *b)
             fds_capacity = count * 2;
         }
         fds[n++] = (struct pollfd){b->listen_fd, POLLIN, 0};
-        for (size_t i = 0; i < b->client_count; i++)
-            fds[n++] = (struct pollfd){b->clients[i]->conn.fd, POLLIN, 0};
+        for (size_t i = 0; i < b->client_count; i++) {
+            struct client *c = b->clients[i];
+
+            fds[n++] = (struct pollfd){c->conn.fd, POLLIN | (xm_outbox_pending(&c->out) ? POLLOUT : 0), 0};
+        }
         for (size_t i = 0; i < b->grants.capacity; i++)
             if (b->grants.entries[i].key) {
                 grant_of[n] = (uint32_t)b->grants.entries[i].key;
@@ -896,7 +948,15 @@ static int run(struct broker *b)
         /* Clients first, from the end, so removal does not shift the
          * entries still to visit; fds[1 + i] is client i. */
         for (size_t i = clients; i-- > 0;) {
-            if (fds[1 + i].revents && !serve_client(b, b->clients[i]))
+            struct client *c = b->clients[i];
+            short revents = fds[1 + i].revents;
+            bool keep = true;
+
+            if (revents & POLLOUT)
+                keep = xm_outbox_flush(&c->out, c->conn.fd) == 0;
+            if (keep && (revents & ~POLLOUT))
+                keep = serve_client(b, c);
+            if (!keep)
                 remove_client(b, i);
         }
         for (size_t i = 1 + clients; i < n; i++)
@@ -927,6 +987,7 @@ static void shutdown_broker(struct broker *b)
     xm_hash_map_finish(&b->kmts);
     xm_hash_map_finish(&b->names);
     xm_hash_map_finish(&b->grants);
+    xm_hash_map_finish(&b->memories);
     if (b->owns_socket_path)
         unlink(b->socket_path);
     if (b->listen_fd >= 0)
