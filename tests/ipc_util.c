@@ -142,7 +142,7 @@ uint64_t xm_ipc_receive(struct xm_ipc_channel *channel)
     return value;
 }
 
-static int connect_broker(void)
+int xm_ipc_broker_connect(void)
 {
     char dir[256], why[300], path[300];
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -170,7 +170,7 @@ long xm_ipc_broker_objects(void)
     static struct xm_connection conn;
     struct xm_message m;
     long count = 0;
-    int fd = connect_broker();
+    int fd = xm_ipc_broker_connect();
 
     if (fd < 0)
         return -1;
@@ -217,7 +217,7 @@ void xm_ipc_assert_broker_objects(long count)
 
 pid_t xm_ipc_broker_pid(void)
 {
-    int fd = connect_broker();
+    int fd = xm_ipc_broker_connect();
     pid_t pid = 0;
     uid_t uid;
 

@@ -41,6 +41,8 @@ bool xm_ipc_try_receive(struct xm_ipc_channel *channel, uint64_t *value);
 uint64_t xm_ipc_receive(struct xm_ipc_channel *channel); /* asserts on end of stream */
 
 /* What the broker holds: objects (LIST), or -1 when none runs. */
+/* A plain connection to the broker's socket, or -1. */
+int xm_ipc_broker_connect(void);
 long xm_ipc_broker_objects(void);
 /* Waits up to a second for the broker to hold `count` objects. */
 void xm_ipc_assert_broker_objects(long count);

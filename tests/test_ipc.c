@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -27,6 +28,22 @@
 #define WORDS 64
 #define RW (DXGI_SHARED_RESOURCE_READ | DXGI_SHARED_RESOURCE_WRITE)
 #define SHARED_NT (D3D11_RESOURCE_MISC_SHARED | D3D11_RESOURCE_MISC_SHARED_NTHANDLE)
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&t, &t) < 0 && errno == EINTR)
+        ;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
 
 struct scenario {
     struct xm_ipc_channel to_consumer, to_producer;
@@ -1557,17 +1574,94 @@ XM_TEST(test_name_lives_while_a_duplicated_handle_is_open_in_another_process)
     xm_ipc_teardown();
 }
 
+/* ---- a broker out of file descriptors ---------------------------------------- */
+
+#define FD_HOG_OBJECTS 8
+
+/* Shares a few objects, so that a broker runs and holds fds, then waits. */
+static void fd_holder(void *arg)
+{
+    struct scenario *s = arg;
+    ID3D11Buffer *buffers[FD_HOG_OBJECTS];
+    ID3D11Device1 *device = xm_test_device(NULL);
+
+    for (int i = 0; i < FD_HOG_OBJECTS; i++) {
+        buffers[i] = xm_test_buffer(device, 256, D3D11_RESOURCE_MISC_SHARED, NULL);
+        XM_ASSERT_NOT_NULL(xm_test_kmt_handle(buffers[i]));
+    }
+    xm_ipc_send(&s->to_consumer, 1);
+    XM_ASSERT_EQ(xm_ipc_receive(&s->to_producer), 2);
+    for (int i = 0; i < FD_HOG_OBJECTS; i++)
+        ID3D11Buffer_Release(buffers[i]);
+    ID3D11Device1_Release(device);
+}
+
+/* utime + stime of a process, in milliseconds. */
+static long cpu_ms(pid_t pid)
+{
+    char path[64], buffer[1024], *fields;
+    long utime = 0, stime = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    XM_ASSERT_NOT_NULL(f);
+    XM_ASSERT_NOT_NULL(fgets(buffer, sizeof(buffer), f));
+    fclose(f);
+    fields = strrchr(buffer, ')');
+    XM_ASSERT_NOT_NULL(fields);
+    /* fields 14 and 15; the text after ") " starts at field 3 */
+    XM_ASSERT_EQ(sscanf(fields + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime), 2);
+    return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
+}
+
+XM_TEST(test_broker_out_of_fds_turns_peers_away_without_spinning)
+{
+    struct timeval wait = {2, 0};
+    struct rlimit saved, tight;
+    struct scenario s;
+    pid_t holder, broker;
+    long before, used;
+    char byte;
+
+    xm_ipc_setup();
+    scenario_open(&s, 0, NULL);
+    holder = xm_ipc_spawn(fd_holder, &s);
+    XM_ASSERT_EQ(xm_ipc_receive(&s.to_consumer), 1);
+    broker = xm_ipc_broker_pid();
+    XM_ASSERT(broker > 0);
+    /* Leave the broker no fd to spare: accept() fails with EMFILE. */
+    XM_ASSERT_EQ(prlimit(broker, RLIMIT_NOFILE, NULL, &saved), 0);
+    tight = saved;
+    tight.rlim_cur = (rlim_t)xm_ipc_settled_fd_count(broker);
+    XM_ASSERT_EQ(prlimit(broker, RLIMIT_NOFILE, &tight, NULL), 0);
+    /* A new peer is turned away (its connection closed), not left pending,
+     * where poll() would report it again at once, for ever. */
+    for (int i = 0; i < 3; i++) {
+        int fd = xm_ipc_broker_connect();
+
+        XM_ASSERT(fd >= 0);
+        XM_ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)), 0);
+        XM_ASSERT_MSG(recv(fd, &byte, 1, 0) == 0, "the broker left a peer pending when out of fds");
+        close(fd);
+    }
+    before = cpu_ms(broker);
+    sleep_ms(500);
+    used = cpu_ms(broker) - before;
+    XM_ASSERT_MSG(used < 200, "the broker used %ld ms of CPU in 500 ms while idle", used);
+    /* With room again it serves as before, and loses nothing. */
+    XM_ASSERT_EQ(prlimit(broker, RLIMIT_NOFILE, &saved, NULL), 0);
+    XM_ASSERT_EQ(xm_ipc_broker_objects(), FD_HOG_OBJECTS);
+    xm_ipc_send(&s.to_producer, 2);
+    xm_ipc_wait_ok(holder);
+    xm_ipc_assert_broker_objects(0);
+    scenario_close(&s);
+    xm_ipc_teardown();
+}
+
 /* ---- fences across processes ------------------------------------------------ */
 
 #define FENCE_NAME L"Local\\extmem-test-fence"
-
-static double now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 static ID3D11Fence *shared_fence(ID3D11Device1 *device, UINT64 initial)
 {
@@ -1883,6 +1977,7 @@ XM_TEST_LIST(
     XM_TEST_ENTRY(test_forked_child_shares_on_its_own_connection)
     XM_TEST_ENTRY(test_keyed_mutex_works_across_processes)
     XM_TEST_ENTRY(test_name_lives_while_a_duplicated_handle_is_open_in_another_process)
+    XM_TEST_ENTRY(test_broker_out_of_fds_turns_peers_away_without_spinning)
     XM_TEST_ENTRY(test_fence_crosses_processes_by_name)
     XM_TEST_ENTRY(test_fence_handle_duplicated_into_another_process)
     XM_TEST_ENTRY(test_fence_wait_on_a_dead_signaller_times_out_and_leaks_nothing)

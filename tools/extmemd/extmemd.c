@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -93,6 +94,7 @@ struct client {
 struct broker {
     int listen_fd;
     int lock_fd;
+    int reserve_fd;        /* /dev/null, given up to turn a peer away when fds run out */
     char socket_path[256];
     bool owns_socket_path;
     int idle_exit_s;       /* < 0: never */
@@ -757,6 +759,18 @@ static void accept_client(struct broker *b)
     int fd;
 
     fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && b->reserve_fd >= 0) {
+        /* Out of fds (one per live object, one per client): turn the peer
+         * away rather than leave it pending, where poll() would report it
+         * again at once, for ever. The reserve fd makes room to do so. */
+        close(b->reserve_fd);
+        fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        log_msg(b, "out of file descriptors: a connection was turned away");
+        return;
+    }
     if (fd < 0)
         return;
     if (xm_connection_peer(fd, &pid, &uid) != 0 || uid != getuid()) {
@@ -865,6 +879,18 @@ static int listen_on_socket(struct broker *b, bool *already)
     }
     b->owns_socket_path = true;
     return fd;
+}
+
+/* The broker holds an fd per live object (two with a keyed mutex) and one
+ * per client: take the hard limit rather than the usual 1024. */
+static void raise_fd_limit(void)
+{
+    struct rlimit limit;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
 }
 
 static void on_signal(int sig)
@@ -994,6 +1020,8 @@ static void shutdown_broker(struct broker *b)
         close(b->listen_fd);
     if (b->lock_fd >= 0)
         close(b->lock_fd);
+    if (b->reserve_fd >= 0)
+        close(b->reserve_fd);
 }
 
 static void usage(FILE *out)
@@ -1023,7 +1051,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct broker b = {.listen_fd = -1, .lock_fd = -1, .idle_exit_s = -1};
+    struct broker b = {.listen_fd = -1, .lock_fd = -1, .reserve_fd = -1, .idle_exit_s = -1};
     bool foreground = false, already;
     struct sigaction sa = {0};
     int opt, ready_pipe[2] = {-1, -1}, status;
@@ -1038,6 +1066,8 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    b.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
