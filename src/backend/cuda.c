@@ -78,14 +78,35 @@ static HRESULT cuda_fail(CUresult result, const char *file, int line, const char
         }                                                                        \
     } while (0)
 
-static const struct xm_cuda_driver *driver_or_error(void)
+/*
+ * The D3D11 side's CUDA work runs in the driver's work context
+ * (cuda_driver.h): every entry point below makes it current for its
+ * duration (enter / leave), whatever context the calling thread had.
+ */
+static const struct xm_cuda_driver *enter(void)
 {
     char why[200];
     const struct xm_cuda_driver *drv = xm_cuda_driver_get(why, sizeof(why));
+    CUresult result;
 
-    if (!drv)
+    if (!drv) {
         xm_set_error_message(__FILE__, __LINE__, "the cuda backend cannot run: %s", why);
+        return NULL;
+    }
+    if (drv->work_context != drv->context && (result = drv->cuCtxPushCurrent(drv->work_context)) != CUDA_SUCCESS) {
+        xm_set_error_message(__FILE__, __LINE__, "cannot make extmem's CUDA context current: %s",
+                             xm_cuda_result_name(result));
+        return NULL;
+    }
     return drv;
+}
+
+static void leave(const struct xm_cuda_driver *drv)
+{
+    CUcontext popped;
+
+    if (drv->work_context != drv->context)
+        drv->cuCtxPopCurrent(&popped);
 }
 
 static int cuda_probe(char *why, size_t why_size)
@@ -224,10 +245,9 @@ static void release_cuda_memory(const struct xm_cuda_driver *drv, struct cuda_me
     free(cm);
 }
 
-static HRESULT cuda_memory_create(const struct xm_resource_desc *desc, const struct xm_layout *layout,
-                                  bool shareable, struct xm_memory **out)
+static HRESULT memory_create(const struct xm_cuda_driver *drv, const struct xm_resource_desc *desc,
+                             const struct xm_layout *layout, bool shareable, struct xm_memory **out)
 {
-    const struct xm_cuda_driver *drv = driver_or_error();
     bool texture = desc->dimension != D3D11_RESOURCE_DIMENSION_BUFFER;
     CUmemAllocationProp prop = {0};
     CUmemAccessDesc access = {0};
@@ -238,8 +258,6 @@ static HRESULT cuda_memory_create(const struct xm_resource_desc *desc, const str
     HRESULT hr = S_OK;
     int fd = -1;
 
-    if (!drv)
-        return E_FAIL;
     memory = calloc(1, sizeof(*memory));
     cm = calloc(1, sizeof(*cm));
     if (!memory || !cm) {
@@ -296,8 +314,21 @@ fail:
     return hr;
 }
 
+static HRESULT cuda_memory_create(const struct xm_resource_desc *desc, const struct xm_layout *layout,
+                                  bool shareable, struct xm_memory **out)
+{
+    const struct xm_cuda_driver *drv = enter();
+    HRESULT hr;
+
+    if (!drv)
+        return E_FAIL;
+    hr = memory_create(drv, desc, layout, shareable, out);
+    leave(drv);
+    return hr;
+}
+
 /*
- * Memory another process made with cuda_memory_create and sent through the
+ * Memory another process made with memory_create and sent through the
  * broker as its VMM fd. The views the D3D11 side moves data through (the
  * allocation mapped read-write here, and for a texture the mipmapped array
  * on a second import of the fd) are the producer's, made on first use by
@@ -386,10 +417,12 @@ fail:
 
 static void cuda_memory_destroy(struct xm_memory *memory)
 {
-    const struct xm_cuda_driver *drv = xm_cuda_driver_get(NULL, 0);
+    const struct xm_cuda_driver *drv = enter();
 
-    if (drv)
+    if (drv) {
         release_cuda_memory(drv, memory->priv, memory->size);
+        leave(drv);
+    }
     if (memory->fd >= 0)
         close(memory->fd);
     free(memory);
@@ -430,11 +463,11 @@ static void staging_put(void)
 
 /* Moves a box between a level array and pitched host memory, a run of
  * rows of one slice at a time through the staging buffer. */
-static HRESULT texture_host_copy(struct xm_memory *memory, const struct xm_layout *layout,
-                                 const struct xm_subresource *sub, const struct xm_box *box, void *host,
-                                 uint64_t row_pitch, uint64_t depth_pitch, bool to_device)
+static HRESULT texture_host_copy(const struct xm_cuda_driver *drv, struct xm_memory *memory,
+                                 const struct xm_layout *layout, const struct xm_subresource *sub,
+                                 const struct xm_box *box, void *host, uint64_t row_pitch, uint64_t depth_pitch,
+                                 bool to_device)
 {
-    const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *cm = memory->priv;
     uint32_t rows = box->bottom - box->top, slices = box->back - box->front;
     size_t row_bytes = (size_t)(box->right - box->left) * layout->texel_size;
@@ -442,8 +475,6 @@ static HRESULT texture_host_copy(struct xm_memory *memory, const struct xm_layou
     HRESULT hr = S_OK;
     uint8_t *stage;
 
-    if (!drv)
-        return E_FAIL;
     if (rows_at_once == 0)
         return xm_error(E_INVALIDARG, "a texture row of %zu bytes is larger than the staging buffer", row_bytes);
     stage = staging_get(drv);
@@ -514,52 +545,44 @@ fail:
     return hr;
 }
 
-static HRESULT cuda_write(struct xm_memory *memory, const struct xm_layout *layout,
-                          const struct xm_subresource *sub, const struct xm_box *box,
-                          const void *src, uint64_t src_row_pitch, uint64_t src_depth_pitch)
+static HRESULT write_host(const struct xm_cuda_driver *drv, struct xm_memory *memory,
+                          const struct xm_layout *layout, const struct xm_subresource *sub,
+                          const struct xm_box *box, const void *src, uint64_t src_row_pitch,
+                          uint64_t src_depth_pitch)
 {
-    const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *cm = memory->priv;
     HRESULT hr;
 
-    if (!drv)
-        return E_FAIL;
     if (FAILED(hr = ensure_views(drv, memory)))
         return hr;
     if (cm->level_count)
-        return texture_host_copy(memory, layout, sub, box, (void *)src, src_row_pitch, src_depth_pitch, true);
+        return texture_host_copy(drv, memory, layout, sub, box, (void *)src, src_row_pitch, src_depth_pitch, true);
     return buffer_host_copy(drv, cm->address + sub->offset + box->left, (void *)src, box->right - box->left, true);
 }
 
-static HRESULT cuda_read(struct xm_memory *memory, const struct xm_layout *layout,
-                         const struct xm_subresource *sub, const struct xm_box *box,
-                         void *dst, uint64_t dst_row_pitch, uint64_t dst_depth_pitch)
+static HRESULT read_host(const struct xm_cuda_driver *drv, struct xm_memory *memory,
+                         const struct xm_layout *layout, const struct xm_subresource *sub,
+                         const struct xm_box *box, void *dst, uint64_t dst_row_pitch, uint64_t dst_depth_pitch)
 {
-    const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *cm = memory->priv;
     HRESULT hr;
 
-    if (!drv)
-        return E_FAIL;
     if (FAILED(hr = ensure_views(drv, memory)))
         return hr;
     if (cm->level_count)
-        return texture_host_copy(memory, layout, sub, box, dst, dst_row_pitch, dst_depth_pitch, false);
+        return texture_host_copy(drv, memory, layout, sub, box, dst, dst_row_pitch, dst_depth_pitch, false);
     return buffer_host_copy(drv, cm->address + sub->offset + box->left, dst, box->right - box->left, false);
 }
 
-static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layout,
-                         const struct xm_subresource *dst_sub, uint32_t dst_x, uint32_t dst_y, uint32_t dst_z,
-                         struct xm_memory *src, const struct xm_layout *src_layout,
-                         const struct xm_subresource *src_sub, const struct xm_box *src_box)
+static HRESULT copy_device(const struct xm_cuda_driver *drv, struct xm_memory *dst,
+                           const struct xm_subresource *dst_sub, uint32_t dst_x, uint32_t dst_y, uint32_t dst_z,
+                           struct xm_memory *src, const struct xm_layout *src_layout,
+                           const struct xm_subresource *src_sub, const struct xm_box *src_box)
 {
-    const struct xm_cuda_driver *drv = driver_or_error();
     struct cuda_memory *to = dst->priv, *from = src->priv;
     CUDA_MEMCPY3D copy = {0};
     HRESULT hr = S_OK;
 
-    if (!drv)
-        return E_FAIL;
     if (FAILED(hr = ensure_views(drv, dst)) || FAILED(hr = ensure_views(drv, src)))
         return hr;
     if (!to->level_count || !from->level_count) {
@@ -571,7 +594,6 @@ static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layo
         CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
         return S_OK;
     }
-    (void)dst_layout;
     copy.srcMemoryType = CU_MEMORYTYPE_ARRAY;
     copy.srcArray = from->levels[src_sub->level];
     copy.srcXInBytes = (size_t)src_box->left * src_layout->texel_size;
@@ -588,6 +610,50 @@ static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layo
     CUDA_CHECK(drv->cuMemcpy3DAsync(&copy, drv->stream));
     CUDA_CHECK(drv->cuStreamSynchronize(drv->stream));
 fail:
+    return hr;
+}
+
+static HRESULT cuda_write(struct xm_memory *memory, const struct xm_layout *layout,
+                          const struct xm_subresource *sub, const struct xm_box *box,
+                          const void *src, uint64_t src_row_pitch, uint64_t src_depth_pitch)
+{
+    const struct xm_cuda_driver *drv = enter();
+    HRESULT hr;
+
+    if (!drv)
+        return E_FAIL;
+    hr = write_host(drv, memory, layout, sub, box, src, src_row_pitch, src_depth_pitch);
+    leave(drv);
+    return hr;
+}
+
+static HRESULT cuda_read(struct xm_memory *memory, const struct xm_layout *layout,
+                         const struct xm_subresource *sub, const struct xm_box *box,
+                         void *dst, uint64_t dst_row_pitch, uint64_t dst_depth_pitch)
+{
+    const struct xm_cuda_driver *drv = enter();
+    HRESULT hr;
+
+    if (!drv)
+        return E_FAIL;
+    hr = read_host(drv, memory, layout, sub, box, dst, dst_row_pitch, dst_depth_pitch);
+    leave(drv);
+    return hr;
+}
+
+static HRESULT cuda_copy(struct xm_memory *dst, const struct xm_layout *dst_layout,
+                         const struct xm_subresource *dst_sub, uint32_t dst_x, uint32_t dst_y, uint32_t dst_z,
+                         struct xm_memory *src, const struct xm_layout *src_layout,
+                         const struct xm_subresource *src_sub, const struct xm_box *src_box)
+{
+    const struct xm_cuda_driver *drv = enter();
+    HRESULT hr;
+
+    (void)dst_layout;
+    if (!drv)
+        return E_FAIL;
+    hr = copy_device(drv, dst, dst_sub, dst_x, dst_y, dst_z, src, src_layout, src_sub, src_box);
+    leave(drv);
     return hr;
 }
 

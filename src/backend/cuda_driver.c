@@ -9,8 +9,9 @@
  * matches the header's.
  *
  * The library is loaded once and never unloaded: the driver keeps threads
- * and state of its own, and the primary context is retained for the life of
- * the process (the driver releases it at exit).
+ * and state of its own, and the primary context is retained, and the work
+ * context kept, for the life of the process (the driver releases both at
+ * exit).
  */
 #include "backend/cuda_driver.h"
 
@@ -109,7 +110,13 @@ static void load_driver(void)
         fail_load("cannot retain device 0's primary context: %s", xm_cuda_result_name(result));
         return;
     }
-    if ((result = driver.cuCtxSetCurrent(driver.context)) != CUDA_SUCCESS ||
+    /* The D3D11 side's own context (cuda_driver.h says why); cuCtxCreate
+     * makes it current, and the stream and the staging buffer are its. */
+    if ((result = driver.cuCtxCreate(&driver.work_context, NULL, 0, driver.device)) != CUDA_SUCCESS) {
+        fail_load("cannot create a context on device 0: %s", xm_cuda_result_name(result));
+        return;
+    }
+    if ((result = driver.cuCtxSetCurrent(driver.work_context)) != CUDA_SUCCESS ||
         (result = driver.cuStreamCreate(&driver.stream, CU_STREAM_NON_BLOCKING)) != CUDA_SUCCESS) {
         fail_load("cannot make a stream on device 0: %s", xm_cuda_result_name(result));
         return;
@@ -118,6 +125,10 @@ static void load_driver(void)
     if ((result = driver.cuMemHostAlloc(&driver.staging, XM_CUDA_STAGING_BYTES, 0)) != CUDA_SUCCESS) {
         fail_load("cannot allocate %u bytes of pinned host memory: %s", XM_CUDA_STAGING_BYTES,
                   xm_cuda_result_name(result));
+        return;
+    }
+    if ((result = driver.cuCtxSetCurrent(driver.context)) != CUDA_SUCCESS) {
+        fail_load("cannot make the primary context current: %s", xm_cuda_result_name(result));
         return;
     }
     loaded = true;

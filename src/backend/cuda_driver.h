@@ -22,6 +22,7 @@
 #define XM_CUDA_DRIVER_FUNCTIONS(X)                                                            \
     X(cuDriverGetVersion) X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName)                \
     X(cuDeviceGetAttribute) X(cuDevicePrimaryCtxRetain) X(cuCtxSetCurrent) X(cuCtxGetCurrent)  \
+    X(cuCtxCreate) X(cuCtxPushCurrent) X(cuCtxPopCurrent)                                      \
     X(cuCtxSynchronize) X(cuGetErrorName) X(cuGetErrorString)                                  \
     X(cuMemCreate) X(cuMemRelease) X(cuMemExportToShareableHandle)                             \
     X(cuMemImportFromShareableHandle) X(cuMemGetAllocationGranularity)                         \
@@ -44,9 +45,16 @@ struct xm_cuda_driver {
     XM_CUDA_DRIVER_FUNCTIONS(XM_CUDA_DRIVER_MEMBER)
 #undef XM_CUDA_DRIVER_MEMBER
     CUdevice device;       /* device 0: the one extmem allocates on */
-    CUcontext context;     /* its primary context, retained for the process */
-    CUstream stream;       /* extmem's own work (the D3D11 side's copies): non-blocking, so that it
-                            * never waits for the legacy stream, nor the legacy stream for it */
+    CUcontext context;     /* its primary context, retained for the process: CUDA's side, shared
+                            * with the CUDA runtime */
+    CUcontext work_context; /* the D3D11 side's (backend/cuda.c), a context of its own: the driver
+                            * serializes a context's calls behind a synchronous copy that waits for
+                            * its stream, so with one context a CUDA thread whose copy waits for a
+                            * D3D11 signal would stop the D3D11 thread's copies that come before
+                            * that signal (measured on the H200, docs/CUDA_BACKEND.md) */
+    CUstream stream;       /* extmem's own work (the D3D11 side's copies), in work_context:
+                            * non-blocking, so that it never waits for the legacy stream, nor the
+                            * legacy stream for it */
     bool stream_memops;    /* 64-bit cuStreamWaitValue64 / cuStreamWriteValue64 work on this device */
     void *staging;         /* XM_CUDA_STAGING_BYTES of pinned host memory for the D3D11 side's copies
                             * (backend/cuda.c), made here: a pinned allocation can wait for the device,
