@@ -31,6 +31,11 @@ foreach(t ${xm_on_cuda})
   add_test(NAME ${t}_on_cuda COMMAND on_cuda $<TARGET_FILE:${t}>)
   set_tests_properties(${t}_on_cuda PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 300)
 endforeach()
+# And the synchronization suite with semaphore waits that block the
+# calling thread instead of the stream (EXTMEM_GPU_WAITS=0).
+add_test(NAME test_sync_on_cuda_host_waits COMMAND on_cuda $<TARGET_FILE:test_sync>)
+set_tests_properties(test_sync_on_cuda_host_waits PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 300
+                     ENVIRONMENT EXTMEM_GPU_WAITS=0)
 
 # The seed's import code in a CUDA program whose kernels write what it
 # imported; built where nvcc is.

@@ -266,12 +266,9 @@ static bool on_device(cudaStream_t stream)
     return xm_driver_is_default() && !xm_stream_is_host(stream);
 }
 
-/* Whether waits, too, are queued on the GPU (EXTMEM_GPU_WAITS=1), rather
- * than block the calling thread until the value or the previous owner's
- * work arrives. Signals are always queued. A GPU-queued wait was proven on
- * the H100 when the signal comes from another process; with the signal
- * from this same process the stream never saw it there (docs/CUDA_BACKEND.md),
- * so it is not the default. */
+/* Whether waits, too, are queued on the GPU, as CUDA does, rather than
+ * block the calling thread until the value or the previous owner's work
+ * arrives: yes unless EXTMEM_GPU_WAITS=0. Signals are always queued. */
 static bool gpu_waits(void)
 {
     static int enabled = -1; /* atomic */
@@ -280,7 +277,7 @@ static bool gpu_waits(void)
     if (value < 0) {
         const char *env = getenv("EXTMEM_GPU_WAITS");
 
-        value = env && strcmp(env, "1") == 0;
+        value = !(env && strcmp(env, "0") == 0);
         __atomic_store_n(&enabled, value, __ATOMIC_RELAXED);
     }
     return value;
@@ -297,8 +294,10 @@ static cudaError_t get_semaphores(const char *call, const cudaExternalSemaphore_
     *out = NULL;
     if (count && (!handles || !params))
         return xm_cuda_error(cudaErrorInvalidValue, "%s: %s is NULL", call, !handles ? "extSemArray" : "paramsArray");
-    /* A stream of the cuda backend is the driver's to check (queuing on a
-     * bad one fails there); the host implementation knows its own. */
+    /* A stream of the cuda backend is CUDA's: passed to the driver as the
+     * CUDA runtime passes it (which cannot tell a bad pointer from a stream:
+     * cuStreamGetCtx of one crashes, measured on the H100). The host
+     * implementation knows its own. */
     error = on_device(stream) ? cudaSuccess : xm_stream_check(stream, call);
     if (error != cudaSuccess || !count)
         return error;

@@ -86,9 +86,9 @@ static void setup(void)
         atexit(teardown);
     registered = true;
     setenv("EXTMEM_BACKEND", "cuda", 1);
-    /* The CUDA process queues its waits on the GPU too (signals always
-     * are): the stream, not the host thread, waits for the D3D11 process. */
-    setenv("EXTMEM_GPU_WAITS", "1", 1);
+    /* Waits queued on the GPU (the default): the stream, not the host
+     * thread, waits for the D3D11 process. */
+    unsetenv("EXTMEM_GPU_WAITS");
     if (!extmemGetBackendName()) {
         snprintf(why, sizeof(why), "the cuda backend cannot run here: %s", extmemGetLastErrorMessage());
         XM_SKIP(why);
