@@ -455,7 +455,6 @@ int main(int argc, char **argv)
     n = 1000 * (scale > 0 ? scale : 1);
     setenv("EXTMEM_BACKEND", "cuda", 1);
     setenv("EXTMEM_BROKER", "off", 1); /* one process: nothing to share with another */
-    setenv("EXTMEM_GPU_WAITS", "1", 1); /* the point: waits queued on the GPU, not on this thread */
     cudaError_t count_error = cudaGetDeviceCount(&devices);
     if (count_error != cudaSuccess || devices == 0) {
         printf("skipped: no CUDA device (cudaGetDeviceCount: %s, %d devices)\n", cudaGetErrorName(count_error),
@@ -478,6 +477,12 @@ int main(int argc, char **argv)
     RT(cudaHostGetDevicePointer(&dev, host, 0));
     flags = (volatile unsigned long long *)host;
     device_flags = (volatile unsigned long long *)dev;
+    /* Load the kernel now: CUDA loads a module on a kernel's first launch
+     * (CUDA_MODULE_LOADING=LAZY, the default), and loading waits for the
+     * context's streams, so a first launch queued behind a wait that this
+     * thread is yet to signal would never return. */
+    launch(FLAG_COUNT - 1, 0, 0);
+    RT(cudaDeviceSynchronize());
     HR(D3D11CreateDevice(NULL, D3D_DRIVER_TYPE_HARDWARE, NULL, 0, NULL, 0, D3D11_SDK_VERSION, &device, NULL,
                          &context));
 
