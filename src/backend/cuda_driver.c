@@ -116,6 +116,11 @@ static void load_driver(void)
         fail_load("cannot create a context on device 0: %s", xm_cuda_result_name(result));
         return;
     }
+    /* It launches no kernel of its own: no thread stack, printf buffer or
+     * malloc heap to reserve device memory for. */
+    driver.cuCtxSetLimit(CU_LIMIT_STACK_SIZE, 0);
+    driver.cuCtxSetLimit(CU_LIMIT_PRINTF_FIFO_SIZE, 0);
+    driver.cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, 0);
     if ((result = driver.cuCtxSetCurrent(driver.work_context)) != CUDA_SUCCESS ||
         (result = driver.cuStreamCreate(&driver.stream, CU_STREAM_NON_BLOCKING)) != CUDA_SUCCESS) {
         fail_load("cannot make a stream on device 0: %s", xm_cuda_result_name(result));

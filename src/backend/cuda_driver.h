@@ -22,7 +22,7 @@
 #define XM_CUDA_DRIVER_FUNCTIONS(X)                                                            \
     X(cuDriverGetVersion) X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName)                \
     X(cuDeviceGetAttribute) X(cuDevicePrimaryCtxRetain) X(cuCtxSetCurrent) X(cuCtxGetCurrent)  \
-    X(cuCtxCreate) X(cuCtxPushCurrent) X(cuCtxPopCurrent)                                      \
+    X(cuCtxCreate) X(cuCtxPushCurrent) X(cuCtxPopCurrent) X(cuCtxSetLimit)                     \
     X(cuCtxSynchronize) X(cuGetErrorName) X(cuGetErrorString)                                  \
     X(cuMemCreate) X(cuMemRelease) X(cuMemExportToShareableHandle)                             \
     X(cuMemImportFromShareableHandle) X(cuMemGetAllocationGranularity)                         \
