@@ -80,20 +80,21 @@ static HRESULT cuda_fail(CUresult result, const char *file, int line, const char
 
 /*
  * The D3D11 side's CUDA work runs in the driver's work context
- * (cuda_driver.h): every entry point below makes it current for its
- * duration (enter / leave), whatever context the calling thread had.
+ * (cuda_driver.h): every entry point below pushes it for its duration
+ * (enter) and pops it (leave), so the calling thread gets back whatever
+ * context it had.
  */
 static const struct xm_cuda_driver *enter(void)
 {
     char why[200];
-    const struct xm_cuda_driver *drv = xm_cuda_driver_get(why, sizeof(why));
+    const struct xm_cuda_driver *drv = xm_cuda_driver_load(why, sizeof(why));
     CUresult result;
 
     if (!drv) {
         xm_set_error_message(__FILE__, __LINE__, "the cuda backend cannot run: %s", why);
         return NULL;
     }
-    if (drv->work_context != drv->context && (result = drv->cuCtxPushCurrent(drv->work_context)) != CUDA_SUCCESS) {
+    if ((result = drv->cuCtxPushCurrent(drv->work_context)) != CUDA_SUCCESS) {
         xm_set_error_message(__FILE__, __LINE__, "cannot make extmem's CUDA context current: %s",
                              xm_cuda_result_name(result));
         return NULL;
@@ -105,8 +106,7 @@ static void leave(const struct xm_cuda_driver *drv)
 {
     CUcontext popped;
 
-    if (drv->work_context != drv->context)
-        drv->cuCtxPopCurrent(&popped);
+    drv->cuCtxPopCurrent(&popped);
 }
 
 static int cuda_probe(char *why, size_t why_size)
@@ -355,7 +355,7 @@ static HRESULT cuda_memory_import(const struct xm_resource_desc *desc, const str
         return xm_error(E_INVALIDARG, "the shared resource is in GPU memory (a process on the cuda backend made it) "
                         "and this process runs the %s backend; open it from a process on the cuda backend",
                         mine ? mine->name : "no");
-    if (!(drv = xm_cuda_driver_get(why, sizeof(why))))
+    if (!(drv = xm_cuda_driver_load(why, sizeof(why))))
         return xm_error(E_FAIL, "the shared resource is in GPU memory and the cuda backend cannot run here: %s", why);
     if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode))
         return xm_error(E_INVALIDARG, "the shared resource says it is GPU memory, but its fd is %s",
@@ -418,10 +418,17 @@ fail:
 static void cuda_memory_destroy(struct xm_memory *memory)
 {
     const struct xm_cuda_driver *drv = enter();
+    struct cuda_memory *cm = memory->priv;
 
     if (drv) {
-        release_cuda_memory(drv, memory->priv, memory->size);
+        release_cuda_memory(drv, cm, memory->size);
         leave(drv);
+    } else {
+        /* The driver's objects cannot be released without their context
+         * (the process's exit does it); the rest can. */
+        if (cm->imported)
+            pthread_mutex_destroy(&cm->lock);
+        free(cm);
     }
     if (memory->fd >= 0)
         close(memory->fd);

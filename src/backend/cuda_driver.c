@@ -47,10 +47,47 @@ static int abi_version(const char *name)
     return CUDA_VERSION;
 }
 
+/*
+ * The D3D11 side's own context (cuda_driver.h says why), with its stream
+ * and staging buffer. cuCtxCreate pushes it on the loading thread; it is
+ * popped once they are made, so the thread keeps whatever it had current.
+ */
+static CUresult make_work_context(const char **failed)
+{
+    CUcontext popped;
+    CUresult result;
+
+#if CUDA_VERSION >= 13000
+    result = driver.cuCtxCreate(&driver.work_context, NULL, 0, driver.device);
+#else
+    result = driver.cuCtxCreate(&driver.work_context, 0, driver.device);
+#endif
+    if (result != CUDA_SUCCESS) {
+        *failed = "cannot create a context on device 0";
+        return result;
+    }
+    /* It launches no kernel of its own: no thread stack, printf buffer or
+     * malloc heap to reserve device memory for (half its 524 MiB on an H100). */
+    driver.cuCtxSetLimit(CU_LIMIT_STACK_SIZE, 0);
+    driver.cuCtxSetLimit(CU_LIMIT_PRINTF_FIFO_SIZE, 0);
+    driver.cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, 0);
+    if ((result = driver.cuStreamCreate(&driver.stream, CU_STREAM_NON_BLOCKING)) != CUDA_SUCCESS)
+        *failed = "cannot make a stream on device 0";
+    else if ((result = driver.cuMemHostAlloc(&driver.staging, XM_CUDA_STAGING_BYTES, 0)) != CUDA_SUCCESS)
+        *failed = "cannot allocate the staging buffer's pinned host memory";
+    if (result != CUDA_SUCCESS) {
+        driver.cuCtxDestroy(driver.work_context); /* pops it, with its stream */
+        return result;
+    }
+    driver.cuCtxPopCurrent(&popped);
+    return CUDA_SUCCESS;
+}
+
 static void load_driver(void)
 {
     __typeof__(cuGetProcAddress) *get_proc;
     __typeof__(cuInit) *init;
+    const char *failed = NULL;
     CUresult result;
     int count = 0;
     void *library;
@@ -106,49 +143,36 @@ static void load_driver(void)
         fail_load("CUDA device 0 (%s) lacks virtual memory management with POSIX fd export", driver.device_name);
         return;
     }
+    driver.stream_memops = device_supports(driver.device, CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS);
+    if ((result = make_work_context(&failed)) != CUDA_SUCCESS) {
+        fail_load("%s: %s", failed, xm_cuda_result_name(result));
+        return;
+    }
     if ((result = driver.cuDevicePrimaryCtxRetain(&driver.context, driver.device)) != CUDA_SUCCESS) {
         fail_load("cannot retain device 0's primary context: %s", xm_cuda_result_name(result));
-        return;
-    }
-    /* The D3D11 side's own context (cuda_driver.h says why); cuCtxCreate
-     * makes it current, and the stream and the staging buffer are its. */
-    if ((result = driver.cuCtxCreate(&driver.work_context, NULL, 0, driver.device)) != CUDA_SUCCESS) {
-        fail_load("cannot create a context on device 0: %s", xm_cuda_result_name(result));
-        return;
-    }
-    /* It launches no kernel of its own: no thread stack, printf buffer or
-     * malloc heap to reserve device memory for. */
-    driver.cuCtxSetLimit(CU_LIMIT_STACK_SIZE, 0);
-    driver.cuCtxSetLimit(CU_LIMIT_PRINTF_FIFO_SIZE, 0);
-    driver.cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, 0);
-    if ((result = driver.cuCtxSetCurrent(driver.work_context)) != CUDA_SUCCESS ||
-        (result = driver.cuStreamCreate(&driver.stream, CU_STREAM_NON_BLOCKING)) != CUDA_SUCCESS) {
-        fail_load("cannot make a stream on device 0: %s", xm_cuda_result_name(result));
-        return;
-    }
-    driver.stream_memops = device_supports(driver.device, CU_DEVICE_ATTRIBUTE_CAN_USE_64_BIT_STREAM_MEM_OPS);
-    if ((result = driver.cuMemHostAlloc(&driver.staging, XM_CUDA_STAGING_BYTES, 0)) != CUDA_SUCCESS) {
-        fail_load("cannot allocate %u bytes of pinned host memory: %s", XM_CUDA_STAGING_BYTES,
-                  xm_cuda_result_name(result));
-        return;
-    }
-    if ((result = driver.cuCtxSetCurrent(driver.context)) != CUDA_SUCCESS) {
-        fail_load("cannot make the primary context current: %s", xm_cuda_result_name(result));
+        driver.cuCtxDestroy(driver.work_context);
         return;
     }
     loaded = true;
 }
 
-const struct xm_cuda_driver *xm_cuda_driver_get(char *why, size_t why_size)
+const struct xm_cuda_driver *xm_cuda_driver_load(char *why, size_t why_size)
 {
-    CUcontext current = NULL;
-
     pthread_once(&load_once, load_driver);
     if (!loaded) {
         if (why && why_size)
             snprintf(why, why_size, "%s", load_failure);
         return NULL;
     }
+    return &driver;
+}
+
+const struct xm_cuda_driver *xm_cuda_driver_get(char *why, size_t why_size)
+{
+    CUcontext current = NULL;
+
+    if (!xm_cuda_driver_load(why, why_size))
+        return NULL;
     /* The runtime API and extmem share device 0's primary context, so that
      * pointers and arrays pass between them; make it current here unless
      * it already is. */
@@ -168,7 +192,8 @@ const char *xm_cuda_result_name(CUresult result)
 {
     const char *name = NULL;
 
-    if (loaded && driver.cuGetErrorName(result, &name) == CUDA_SUCCESS && name)
+    /* Resolved early in loading, so that its failures have names too. */
+    if (driver.cuGetErrorName && driver.cuGetErrorName(result, &name) == CUDA_SUCCESS && name)
         return name;
     return "unknown CUresult";
 }

@@ -22,7 +22,7 @@
 #define XM_CUDA_DRIVER_FUNCTIONS(X)                                                            \
     X(cuDriverGetVersion) X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName)                \
     X(cuDeviceGetAttribute) X(cuDevicePrimaryCtxRetain) X(cuCtxSetCurrent) X(cuCtxGetCurrent)  \
-    X(cuCtxCreate) X(cuCtxPushCurrent) X(cuCtxPopCurrent) X(cuCtxSetLimit)                     \
+    X(cuCtxCreate) X(cuCtxDestroy) X(cuCtxPushCurrent) X(cuCtxPopCurrent) X(cuCtxSetLimit)     \
     X(cuCtxSynchronize) X(cuGetErrorName) X(cuGetErrorString)                                  \
     X(cuMemCreate) X(cuMemRelease) X(cuMemExportToShareableHandle)                             \
     X(cuMemImportFromShareableHandle) X(cuMemGetAllocationGranularity)                         \
@@ -61,6 +61,10 @@ struct xm_cuda_driver {
                             * which must never happen while a stream waits for this process */
     char device_name[128];
 };
+
+/* The driver, loaded and initialised on first call; the calling thread's
+ * current context is left as it is. NULL, with why, as below. */
+const struct xm_cuda_driver *xm_cuda_driver_load(char *why, size_t why_size);
 
 /* The driver, loaded and initialised on first call, with device 0's
  * primary context current on the calling thread. NULL when it cannot run
