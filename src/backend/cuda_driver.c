@@ -39,11 +39,17 @@ static bool device_supports(CUdevice device, CUdevice_attribute attribute)
  * the driver gives that name a new one at CUDA_VERSION: CUDA 13.0's cuda.h
  * declares cuCtxSynchronize(void), but cuGetProcAddress("cuCtxSynchronize",
  * 13000) returns cuCtxSynchronize_v2(CUcontext) (cudaTypedefs.h:
- * PFN_cuCtxSynchronize_v13000). Asking at 12.0 gives the void one. */
+ * PFN_cuCtxSynchronize_v13000). Asking at 12.0 gives the void one. And
+ * cuCtxCreate, whose plain name is the 3-argument form in CUDA 12's cuda.h
+ * while the driver gives it 5 arguments from 11.4 and 4 from 12.5 on
+ * (PFN_cuCtxCreate_v11040, _v12050): with CUDA 12 headers it is asked for
+ * at 3.2. */
 static int abi_version(const char *name)
 {
     if (strcmp(name, "cuCtxSynchronize") == 0 && CUDA_VERSION >= 13000)
         return 12000;
+    if (strcmp(name, "cuCtxCreate") == 0 && CUDA_VERSION < 13000)
+        return 3020;
     return CUDA_VERSION;
 }
 
