@@ -275,21 +275,6 @@ static bool is_default_stream(cudaStream_t stream)
     return stream == NULL || stream == cudaStreamLegacy || stream == cudaStreamPerThread;
 }
 
-cudaError_t xm_stream_check(cudaStream_t stream, const char *call)
-{
-    bool live;
-
-    if (is_default_stream(stream))
-        return cudaSuccess;
-    pthread_mutex_lock(&streams_lock);
-    live = xm_hash_map_get(&streams, (uint64_t)(uintptr_t)stream) != NULL;
-    pthread_mutex_unlock(&streams_lock);
-    if (!live)
-        return xm_cuda_error(cudaErrorInvalidResourceHandle, "%s: stream %p is not a live stream", call,
-                             (void *)stream);
-    return cudaSuccess;
-}
-
 bool xm_stream_is_host(cudaStream_t stream)
 {
     bool live;
@@ -300,6 +285,13 @@ bool xm_stream_is_host(cudaStream_t stream)
     live = xm_hash_map_get(&streams, (uint64_t)(uintptr_t)stream) != NULL;
     pthread_mutex_unlock(&streams_lock);
     return live;
+}
+
+cudaError_t xm_stream_check(cudaStream_t stream, const char *call)
+{
+    if (is_default_stream(stream) || xm_stream_is_host(stream))
+        return cudaSuccess;
+    return xm_cuda_error(cudaErrorInvalidResourceHandle, "%s: stream %p is not a live stream", call, (void *)stream);
 }
 
 EXTMEM_API cudaError_t extmemStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
