@@ -40,6 +40,9 @@
 #include <extmem/d3d11.h>
 #include <extmem/extmem.h>
 
+#define WORKER_NAME "ipc_gpu_worker"
+#include "worker_checks.h"
+
 /* ---- the seed's shape (as examples/seed_paths.c) ------------------------- */
 
 static cudaExternalMemory_t import_by_name(LPCWSTR name, unsigned long long size)
@@ -96,35 +99,6 @@ __global__ void add_to_buffer(uint32_t *words, size_t count)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
         words[i] += 1u;
-}
-
-#define DIE(...)                                                                                   \
-    do {                                                                                           \
-        fprintf(stderr, "ipc_gpu_worker %d: ", (int)getpid());                                     \
-        fprintf(stderr, __VA_ARGS__);                                                              \
-        fprintf(stderr, " (%s)\n", extmemGetLastErrorMessage());                                   \
-        exit(2);                                                                                   \
-    } while (0)
-#define CHECK_CUDA(call)                                                                           \
-    do {                                                                                           \
-        cudaError_t e_ = (call);                                                                   \
-        if (e_ != cudaSuccess)                                                                     \
-            DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorName(e_));                 \
-    } while (0)
-#define CHECK_HR(call)                                                                             \
-    do {                                                                                           \
-        HRESULT hr_ = (call);                                                                      \
-        if (FAILED(hr_))                                                                           \
-            DIE("%s:%d: %s: 0x%08x", __FILE__, __LINE__, #call, (unsigned)hr_);                    \
-    } while (0)
-
-static void to_wide(const char *in, WCHAR *out, size_t size)
-{
-    size_t i = 0;
-
-    for (; in[i] && i + 1 < size; i++)
-        out[i] = (WCHAR)(unsigned char)in[i];
-    out[i] = 0;
 }
 
 /* ---- producer ---------------------------------------------------------------- */

@@ -73,6 +73,9 @@
 #include <extmem/d3d11.h>
 #include <extmem/extmem.h>
 
+#define WORKER_NAME "sync_gpu_worker"
+#include "worker_checks.h"
+
 enum { TEXTURE_WIDTH = 1024, TEXTURE_HEIGHT = 1024 };
 #define BUFFER_BYTES (4u << 20)
 #define WORDS (BUFFER_BYTES / 4u) /* the same count for both: TEXTURE_WIDTH * TEXTURE_HEIGHT */
@@ -161,35 +164,6 @@ static void say(const char *fmt, ...)
     va_end(ap);
     putchar('\n');
     fflush(stdout);
-}
-
-#define DIE(...)                                                                                   \
-    do {                                                                                           \
-        fprintf(stderr, "sync_gpu_worker %d: ", (int)getpid());                                    \
-        fprintf(stderr, __VA_ARGS__);                                                              \
-        fprintf(stderr, " (extmem: %s)\n", extmemGetLastErrorMessage());                           \
-        exit(2);                                                                                   \
-    } while (0)
-#define CHECK_CUDA(call)                                                                           \
-    do {                                                                                           \
-        cudaError_t e_ = (call);                                                                   \
-        if (e_ != cudaSuccess)                                                                     \
-            DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorName(e_));                 \
-    } while (0)
-#define CHECK_HR(call)                                                                             \
-    do {                                                                                           \
-        HRESULT hr_ = (call);                                                                      \
-        if (FAILED(hr_))                                                                           \
-            DIE("%s:%d: %s: 0x%08x", __FILE__, __LINE__, #call, (unsigned)hr_);                    \
-    } while (0)
-
-static void to_wide(const char *in, WCHAR *out, size_t size)
-{
-    size_t i = 0;
-
-    for (; in[i] && i + 1 < size; i++)
-        out[i] = (WCHAR)(unsigned char)in[i];
-    out[i] = 0;
 }
 
 /* ---- the D3D11 side ----------------------------------------------------------------- */
