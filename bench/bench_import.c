@@ -25,32 +25,14 @@
 #include <extmem/d3d11.h>
 #include <extmem/extmem.h>
 
+#include "bench_stats.h"
+
 #ifdef EXTMEM_HAVE_CUDA_BACKEND
 #include <unistd.h>
 
 #include "backend/cuda_driver.h"
 
 static const struct xm_cuda_driver *drv;
-
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, int n, double p)
-{
-    qsort(v, n, sizeof(*v), compare_double);
-    return v[(int)(p * (n - 1) + 0.5)];
-}
 
 #define DIE(...) do { fprintf(stderr, "bench_import: " __VA_ARGS__); fprintf(stderr, "\n"); exit(1); } while (0)
 #define CU(call) do { CUresult r_ = (call); if (r_ != CUDA_SUCCESS) DIE("%s: %s", #call, xm_cuda_result_name(r_)); } while (0)

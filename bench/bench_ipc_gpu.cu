@@ -45,6 +45,8 @@
 #include <extmem/d3d11.h>
 #include <extmem/extmem.h>
 
+#include "bench_stats.h"
+
 extern "C" {
 #include "backend/cuda_driver.h"
 }
@@ -71,26 +73,6 @@ static const struct xm_cuda_driver *drv;
         if (e_ != cudaSuccess)                                                                     \
             DIE("%s: %s", #call, cudaGetErrorName(e_));                                            \
     } while (0)
-
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, int n, double p)
-{
-    qsort(v, n, sizeof(*v), compare_double);
-    return v[(int)(p * (n - 1) + 0.5)];
-}
 
 /* What the producer tells the consumer once. */
 struct hello {

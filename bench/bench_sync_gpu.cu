@@ -53,6 +53,8 @@
 #include <extmem/d3d11.h>
 #include <extmem/extmem.h>
 
+#include "bench_stats.h"
+
 #define WARMUP 50
 #define SETTLE_US 1000      /* the sleep before t0: the GPU (or the thread) is waiting by then */
 #define FLAG_TIMEOUT_MS 5000
@@ -106,31 +108,11 @@ template <typename T> static void entry_point(const char *symbol, T *fn)
     *fn = reinterpret_cast<T>(p);
 }
 
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
 static void settle(void)
 {
     struct timespec ts = {0, SETTLE_US * 1000L};
 
     nanosleep(&ts, NULL);
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, int n, double p)
-{
-    qsort(v, n, sizeof(*v), compare_double);
-    return v[(int)(p * (n - 1) + 0.5)];
 }
 
 static void report(const char *what, int n, const char *ours_name, double *ours, const char *raw_name, double *raw)
