@@ -147,9 +147,14 @@ enum xm_keyed_mutex_result xm_keyed_mutex_take(struct xm_keyed_mutex *mutex, uin
     return take_until(mutex, key, owner, timeout_ms == 0, timeout_ms == INFINITE ? NULL : &deadline, handoff);
 }
 
+bool xm_keyed_mutex_ticket_done(struct xm_keyed_mutex_state *state, uint64_t ticket)
+{
+    return reached(__atomic_load_n(&state->done, __ATOMIC_ACQUIRE), ticket);
+}
+
 bool xm_keyed_mutex_work_is_done(struct xm_keyed_mutex *mutex, const struct xm_keyed_mutex_handoff *handoff)
 {
-    return reached(__atomic_load_n(&state_of(mutex)->done, __ATOMIC_ACQUIRE), handoff->ticket);
+    return xm_keyed_mutex_ticket_done(state_of(mutex), handoff->ticket);
 }
 
 enum xm_keyed_mutex_result xm_keyed_mutex_wait_work(struct xm_keyed_mutex *mutex, uint64_t owner,

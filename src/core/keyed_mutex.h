@@ -158,6 +158,10 @@ uint64_t xm_keyed_mutex_next_ticket(struct xm_keyed_mutex *mutex);
  * it completes, followed by xm_keyed_mutex_wake_work(). */
 bool xm_keyed_mutex_release_queued(struct xm_keyed_mutex *mutex, uint64_t key, uint64_t owner, uint64_t ticket);
 
+/* Whether the page's `done` word has reached `ticket`, compared as
+ * cuStreamWaitValue64(GEQ) compares, so that host and GPU agree. */
+bool xm_keyed_mutex_ticket_done(struct xm_keyed_mutex_state *state, uint64_t ticket);
+
 /* Wakes the waiters for work of the mutex whose page is mapped at `state`
  * (any mapping of it): what follows a store to `done` made elsewhere. */
 void xm_keyed_mutex_wake_work(struct xm_keyed_mutex_state *state);

@@ -306,8 +306,7 @@ cudaError_t xm_gpu_work_signal(struct xm_gpu_page *page, cudaStream_t stream,
     /* The ticket is stored after the work this owner waited for, even when
      * the signal is queued on another stream than the wait was: `done`
      * never goes back. */
-    if (after && after->ticket &&
-        !(__atomic_load_n(&((struct xm_keyed_mutex_state *)page->host)->done, __ATOMIC_ACQUIRE) >= after->ticket))
+    if (after && after->ticket && !xm_keyed_mutex_ticket_done(page->host, after->ticket))
         PAGE_CHECK(drv->cuStreamWaitValue64((CUstream)stream, page->device + done, after->ticket,
                                             CU_STREAM_WAIT_VALUE_GEQ),
                    "cuStreamWaitValue64 (is the stream a live CUDA stream?)");
@@ -332,9 +331,7 @@ static bool watcher_running;
 
 static bool work_done(const struct watch *w)
 {
-    uint64_t done = __atomic_load_n(&((struct xm_keyed_mutex_state *)w->page->host)->done, __ATOMIC_ACQUIRE);
-
-    return (int64_t)(done - w->ticket) >= 0;
+    return xm_keyed_mutex_ticket_done(w->page->host, w->ticket);
 }
 
 /* Polls the pidfds of the processes whose work is waited for, and checks
